@@ -1,0 +1,113 @@
+# scopefs: `make` builds the daemon and the plugins, `make test` runs every
+# test (installing what it needs), `make asan` the same under ASan+UBSan,
+# `make bench` the benchmark, `make install PREFIX=...` installs.
+
+VERSION    := 0.1.0
+PREFIX     ?= /usr/local
+LIBDIR     ?= $(PREFIX)/lib
+PLUGINDIR  ?= $(LIBDIR)/scopefs/plugins
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+# Output directory: "." for the normal build, build-asan for `make asan`.
+O          ?= .
+SAN        ?=
+
+CC       ?= gcc
+PKGS     := fuse3 inih
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
+            -fPIC -Iinclude -Icore $(shell pkg-config --cflags $(PKGS))
+CPPFLAGS += -DSCOPEFS_VERSION='"$(VERSION)"' -DSCOPEFS_PLUGINDIR='"$(PLUGINDIR)"'
+LDLIBS   := $(shell pkg-config --libs $(PKGS)) -ldl -lpthread
+ifneq ($(SAN),)
+CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS  += -fsanitize=address,undefined
+endif
+
+OBJ        := $(O)/.obj
+CORE_SRC   := $(wildcard core/*.c)
+CORE_OBJ   := $(CORE_SRC:%.c=$(OBJ)/%.o)
+# Everything but main(), for the unit tests to link against.
+CORE_LIB   := $(filter-out $(OBJ)/core/main.o,$(CORE_OBJ))
+# plugins/common holds code that several plugins link in (HTTP, ...).
+PLUGINS    := $(filter-out common,$(notdir $(wildcard plugins/*)))
+PLUGIN_SO  := $(foreach p,$(PLUGINS),$(O)/plugins/$(p)/scopefs-$(p).so)
+TEST_SRC   := $(wildcard tests/unit/*.c tests/integration/*.c)
+TEST_BIN   := $(TEST_SRC:tests/%.c=$(O)/tests/bin/%)
+TEST_HELPERS := $(patsubst tests/helpers/%.c,$(O)/tests/bin/helpers/%,$(wildcard tests/helpers/*.c))
+
+.PHONY: all deps test asan bench install uninstall clean run check-config
+all: deps $(O)/scopefs $(PLUGIN_SO) $(O)/scopefs-plugin.pc
+
+deps:
+	@scripts/install-deps.sh build
+
+$(OBJ)/%.o: %.c $(wildcard include/scopefs/*.h core/*.h plugins/common/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(O)/scopefs: $(CORE_OBJ)
+	$(CC) $(LDFLAGS) -rdynamic -o $@ $^ $(LDLIBS)
+
+# A plugin is every .c file in plugins/NAME; plugins/NAME/plugin.mk may set
+# NAME_LIBS (e.g. s3_LIBS := -lcurl) and NAME_SRCS (extra sources, such as
+# plugins/common/http.c).
+-include $(wildcard plugins/*/plugin.mk)
+define plugin_rule
+$(O)/plugins/$(1)/scopefs-$(1).so: $(patsubst %.c,$(OBJ)/%.o,$(wildcard plugins/$(1)/*.c) $($(1)_SRCS))
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS) -shared -o $$@ $$^ $$($(1)_LIBS)
+endef
+$(foreach p,$(PLUGINS),$(eval $(call plugin_rule,$(p))))
+
+# The in-tree .pc points at the source tree's include/, so an out-of-tree
+# plugin can build against a checkout; `make install` writes its own.
+PC_SED = sed -e 's|@PREFIX@|$(1)|; s|@INCLUDEDIR@|$(2)|; s|@PLUGINDIR@|$(3)|; s|@VERSION@|$(VERSION)|'
+$(O)/scopefs-plugin.pc: scopefs-plugin.pc.in Makefile
+	$(call PC_SED,$(CURDIR),$(CURDIR)/include,$(CURDIR)/plugins) $< > $@
+
+# Tests: each tests/{unit,integration}/X.c is one Criterion binary linked
+# with the core (minus main); tests/helpers/X.c are plain client programs.
+$(O)/tests/bin/%: tests/%.c $(CORE_LIB) $(wildcard tests/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(CORE_LIB) $(LDLIBS) -lcriterion
+$(O)/tests/bin/helpers/%: tests/helpers/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+build-tests: all $(TEST_BIN) $(TEST_HELPERS)
+
+test:
+	@scripts/install-deps.sh test
+	$(MAKE) build-tests
+	O=$(O) tests/run.sh
+
+asan:
+	@scripts/install-deps.sh test
+	$(MAKE) O=build-asan SAN=1 build-tests
+	O=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 tests/run.sh
+
+bench: all
+	@scripts/install-deps.sh bench
+	bench/run.sh
+
+# Mount the default local config (etc/scopefs-local.conf) under $(MNT).
+MNT ?= /tmp/scopefs
+run: all
+	scripts/run-local.sh $(MNT)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PLUGINDIR) \
+		$(DESTDIR)$(INCLUDEDIR)/scopefs $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 755 $(O)/scopefs $(DESTDIR)$(PREFIX)/bin/scopefs
+	install -m 755 $(PLUGIN_SO) $(DESTDIR)$(PLUGINDIR)/
+	install -m 644 include/scopefs/plugin.h $(DESTDIR)$(INCLUDEDIR)/scopefs/
+	$(call PC_SED,$(PREFIX),$(INCLUDEDIR),$(PLUGINDIR)) scopefs-plugin.pc.in \
+		> $(DESTDIR)$(PKGCONFIGDIR)/scopefs-plugin.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/scopefs $(DESTDIR)$(PKGCONFIGDIR)/scopefs-plugin.pc
+	rm -rf $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(INCLUDEDIR)/scopefs
+
+clean:
+	rm -rf .obj scopefs scopefs-plugin.pc plugins/*/*.so tests/bin build-asan

@@ -1,0 +1,367 @@
+/* main: the scopefs command line (mount, check, --help, --version). */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "backend.h"
+#include "config.h"
+#include "loader.h"
+#include "log.h"
+#include "mount.h"
+
+#ifndef SCOPEFS_VERSION
+#define SCOPEFS_VERSION "unknown"
+#endif
+
+enum { EXIT_CONFIG = 2 };
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: scopefs mount [-f] [-d] [-o OPTIONS] CONFIG\n"
+		"       scopefs check CONFIG\n"
+		"       scopefs --help | --version\n"
+		"\n"
+		"Serve every [mount] of the INI file CONFIG through FUSE from one\n"
+		"process, each backed by a plugin and scoped to a storage prefix.\n"
+		"\n"
+		"Commands:\n"
+		"  mount   mount everything, then run in the background (or the\n"
+		"          foreground with -f) until SIGINT/SIGTERM, which unmounts\n"
+		"  check   validate CONFIG (plugins and their keys included) and\n"
+		"          print the mount table without mounting\n"
+		"\n"
+		"Options:\n"
+		"  -f, --foreground   stay in the foreground, log to stderr\n"
+		"  -d, --debug        log_level = debug\n"
+		"  -o OPTIONS         FUSE mount options for every mount\n"
+		"                     (allow_other, ...), comma-separated\n"
+		"  -h, --help         this text\n"
+		"  -V, --version      print the version and the plugin ABI\n"
+		"\n"
+		"Environment: SCOPEFS_PLUGIN_DIR overrides where plugins are\n"
+		"found by name (default %s).\n"
+		"See the README and docs/ for the configuration reference.\n",
+		loader_plugin_dir(NULL));
+}
+
+static int load(const char *file, struct config **c, struct backend **b)
+{
+	char err[8192];
+	int r = config_load(file, c, err, sizeof err);
+
+	if (r < 0) {
+		fprintf(stderr, "scopefs: %s\n", err);
+		return EXIT_CONFIG;
+	}
+	log_set_level((*c)->log_level);
+	r = backends_open(*c, b, err, sizeof err);
+	if (r < 0) {
+		fprintf(stderr, "scopefs: %s\n", err);
+		config_free(*c);
+		return EXIT_CONFIG;
+	}
+	return 0;
+}
+
+static int cmd_check(const char *file)
+{
+	struct config *c;
+	struct backend *b;
+	int r = load(file, &c, &b);
+
+	if (r)
+		return r;
+	printf("%s: OK, %zu mount%s\n", file, c->nmounts,
+	       c->nmounts == 1 ? "" : "s");
+	for (size_t i = 0; i < c->nmounts; i++) {
+		const struct cfg_mount *m = &c->mounts[i];
+		const struct backend *be = backend_find(b, c->nbackends,
+							m->backend);
+		printf("%s -> %s (plugin %s %s, %s) -> %s%s [scope %s, ttl %gs%s]\n",
+		       m->path, m->backend, be->plugin->desc.name,
+		       be->plugin->desc.version ? be->plugin->desc.version : "",
+		       be->plugin->path, *m->prefix ? m->prefix : "(root)",
+		       "", config_scope_name(m->scope), m->cache_ttl,
+		       m->read_only ? ", read-only" : "");
+	}
+	backends_close(b, c->nbackends);
+	config_free(c);
+	return 0;
+}
+
+/* Every mount point must be an existing directory nobody has mounted on;
+ * report them all before touching anything. */
+static int preflight(const struct config *c)
+{
+	int bad = 0;
+
+	for (size_t i = 0; i < c->nmounts; i++) {
+		const char *p = c->mounts[i].path;
+		struct stat st;
+
+		if (stat(p, &st) < 0) {
+			if (errno == ENOTCONN)
+				fprintf(stderr, "scopefs: %s:%d: [mount %s]: a "
+					"dead FUSE mount is still there; run "
+					"'fusermount3 -u %s' first\n",
+					c->file, c->mounts[i].line, p, p);
+			else
+				fprintf(stderr, "scopefs: %s:%d: [mount %s]: "
+					"mount point: %s\n", c->file,
+					c->mounts[i].line, p, strerror(errno));
+			bad = 1;
+		} else if (!S_ISDIR(st.st_mode)) {
+			fprintf(stderr, "scopefs: %s:%d: [mount %s]: mount "
+				"point is not a directory\n", c->file,
+				c->mounts[i].line, p);
+			bad = 1;
+		} else if (mount_point_busy(p)) {
+			fprintf(stderr, "scopefs: %s:%d: [mount %s]: already "
+				"mounted (unmount it first)\n", c->file,
+				c->mounts[i].line, p);
+			bad = 1;
+		}
+	}
+	return bad ? -EBUSY : 0;
+}
+
+/* Fork; the parent waits until the child reports that every mount is up
+ * (exit 0) or that it failed (exit 1, the child already said why on the
+ * shared stderr).  Returns the fd the child reports on. */
+static int daemonize(void)
+{
+	int fds[2];
+	pid_t pid;
+	char status = 1;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0) {
+		close(fds[1]);
+		if (read(fds[0], &status, 1) != 1)
+			status = 1;
+		_exit(status);
+	}
+	close(fds[0]);
+	setsid();
+	if (chdir("/") < 0)
+		return -errno;
+	return fds[1];
+}
+
+static void report_ready(int fd, char status)
+{
+	if (fd < 0)
+		return;
+	if (status == 0) {
+		int null = open("/dev/null", O_RDWR);
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+			if (null > 2)
+				close(null);
+		}
+		log_use_syslog(1);
+	}
+	if (write(fd, &status, 1) != 1)
+		log_warn("could not report start-up to the parent");
+	close(fd);
+}
+
+static void on_sigusr1(int sig)
+{
+	(void)sig; /* only wakes a FUSE loop waiting to notice its exit */
+}
+
+static void on_mount_exit(struct mount *m)
+{
+	(void)m;
+	kill(getpid(), SIGUSR2); /* wake main's sigwait */
+}
+
+static int serve(struct config *c, struct backend *b, const char *opts,
+		 int foreground)
+{
+	struct mount *mounts = calloc(c->nmounts ? c->nmounts : 1,
+				      sizeof *mounts);
+	struct sigaction sa;
+	sigset_t set;
+	size_t started = 0;
+	int ready_fd = -1, ret = 1;
+
+	if (!mounts)
+		return 1;
+	if (!foreground && (ready_fd = daemonize()) < 0) {
+		fprintf(stderr, "scopefs: cannot daemonize: %s\n",
+			strerror(-ready_fd));
+		free(mounts);
+		return 1;
+	}
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_sigusr1;
+	sigaction(SIGUSR1, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+	for (; started < c->nmounts; started++) {
+		char err[2048];
+		struct cfg_mount *cm = &c->mounts[started];
+		struct backend *be = backend_find(b, c->nbackends, cm->backend);
+
+		if (mount_start(&mounts[started], cm, be, opts, err,
+				sizeof err) < 0) {
+			log_error("%s:%d: %s", c->file, cm->line, err);
+			goto out;
+		}
+		log_info("[mount %s]: serving %s prefix '%s' of backend %s",
+			 cm->path, config_scope_name(cm->scope), cm->prefix,
+			 cm->backend);
+	}
+	for (size_t i = 0; i < started; i++)
+		if (mount_run(&mounts[i], on_mount_exit) < 0) {
+			log_error("[mount %s]: cannot start threads",
+				  mounts[i].cfg->path);
+			goto out;
+		}
+	report_ready(ready_fd, 0);
+	ready_fd = -1;
+	ret = 0;
+	for (;;) {
+		int sig, live = 0;
+
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGINT || sig == SIGTERM) {
+			log_info("signal %d: unmounting", sig);
+			break;
+		}
+		for (size_t i = 0; i < started; i++)
+			live += __atomic_load_n(&mounts[i].running,
+						__ATOMIC_ACQUIRE);
+		if (sig == SIGUSR2 && !live) {
+			log_info("every mount was unmounted: exiting");
+			break;
+		}
+	}
+out:
+	for (size_t i = 0; i < started; i++)
+		mount_stop(&mounts[i]);
+	for (size_t i = 0; i < started; i++)
+		mount_finish(&mounts[i]);
+	report_ready(ready_fd, 1);
+	free(mounts);
+	return ret;
+}
+
+static int cmd_mount(const char *file, const char *opts, int foreground,
+		     int debug)
+{
+	struct config *c;
+	struct backend *b;
+	int r = load(file, &c, &b);
+
+	if (r)
+		return r;
+	if (debug)
+		log_set_level(SCOPEFS_LOG_DEBUG);
+	if (c->nmounts == 0) {
+		fprintf(stderr, "scopefs: %s: no [mount] section\n", file);
+		r = EXIT_CONFIG;
+	} else if (preflight(c) < 0) {
+		r = 1;
+	} else {
+		r = serve(c, b, opts, foreground);
+	}
+	backends_close(b, c->nbackends);
+	config_free(c);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{"foreground", no_argument, NULL, 'f'},
+		{"debug", no_argument, NULL, 'd'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *opts = NULL;
+	int foreground = 0, debug = 0, ch;
+
+	while ((ch = getopt_long(argc, argv, "+hVfdo:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("scopefs %s (plugin ABI %d.%d)\n", SCOPEFS_VERSION,
+			       SCOPEFS_ABI_MAJOR, SCOPEFS_ABI_MINOR);
+			return 0;
+		case 'f':
+			foreground = 1;
+			break;
+		case 'd':
+			debug = 1;
+			break;
+		case 'o':
+			opts = optarg;
+			break;
+		default:
+			usage(stderr);
+			return EXIT_CONFIG;
+		}
+	}
+	/* Options may also follow the command: scopefs mount -f -o x CONF. */
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_CONFIG;
+	}
+	const char *cmd = argv[optind++];
+	while ((ch = getopt_long(argc, argv, "+hVfdo:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			foreground = 1;
+			break;
+		case 'd':
+			debug = 1;
+			break;
+		case 'o':
+			opts = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_CONFIG;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "scopefs: %s needs exactly one CONFIG file\n",
+			cmd);
+		return EXIT_CONFIG;
+	}
+	if (strcmp(cmd, "check") == 0)
+		return cmd_check(argv[optind]);
+	if (strcmp(cmd, "mount") == 0)
+		return cmd_mount(argv[optind], opts, foreground, debug);
+	fprintf(stderr, "scopefs: unknown command '%s' (mount or check)\n", cmd);
+	usage(stderr);
+	return EXIT_CONFIG;
+}

@@ -1,0 +1,404 @@
+/* objfs_file: open files of an object mount.  All handles of one path
+ * share one struct ofile, so two opens see the same bytes; the store only
+ * learns about changes at close/fsync (close-to-open consistency). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "log.h"
+#include "objfs_internal.h"
+
+struct ofile *ofile_find(struct objfs *fs, const char *path)
+{
+	struct ofile *of;
+
+	pthread_mutex_lock(&fs->lock);
+	for (of = fs->files; of; of = of->next)
+		if (!of->unlinked && strcmp(of->path, path) == 0) {
+			of->refs++;
+			break;
+		}
+	pthread_mutex_unlock(&fs->lock);
+	return of;
+}
+
+static void ofile_free(struct objfs *fs, struct ofile *of)
+{
+	pthread_mutex_lock(&of->lock);
+	if (of->state == OF_STREAM && (of->upload || of->buf))
+		stream_abort(fs, of);
+	ra_drop(fs, of);
+	if (of->fd >= 0)
+		close(of->fd);
+	pthread_mutex_unlock(&of->lock);
+	pthread_mutex_destroy(&of->lock);
+	pthread_cond_destroy(&of->cond);
+	free(of->path);
+	free(of);
+}
+
+void ofile_put(struct objfs *fs, struct ofile *of)
+{
+	int last;
+
+	pthread_mutex_lock(&fs->lock);
+	last = --of->refs == 0;
+	if (last) {
+		struct ofile **pp = &fs->files;
+		while (*pp != of)
+			pp = &(*pp)->next;
+		*pp = of->next;
+	}
+	pthread_mutex_unlock(&fs->lock);
+	if (last)
+		ofile_free(fs, of);
+}
+
+/* The open file for PATH, made from ST if nobody has it open. */
+static struct ofile *ofile_get(struct objfs *fs, const char *path,
+			       const struct stat *st, const char *etag,
+			       int in_store, int *fresh)
+{
+	struct ofile *of;
+
+	pthread_mutex_lock(&fs->lock);
+	for (of = fs->files; of; of = of->next)
+		if (!of->unlinked && strcmp(of->path, path) == 0)
+			break;
+	*fresh = !of;
+	if (!of && (of = calloc(1, sizeof *of))) {
+		if (!(of->path = strdup(path))) {
+			free(of);
+			of = NULL;
+		} else {
+			pthread_mutex_init(&of->lock, NULL);
+			pthread_cond_init(&of->cond, NULL);
+			of->st = *st;
+			of->fd = -1;
+			of->in_store = in_store;
+			of->state = OF_CLEAN;
+			snprintf(of->etag, sizeof of->etag, "%s", etag);
+			of->next = fs->files;
+			fs->files = of;
+		}
+	}
+	if (of)
+		of->refs++;
+	pthread_mutex_unlock(&fs->lock);
+	return of;
+}
+
+void ofiles_rename(struct objfs *fs, const char *from, const char *to)
+{
+	size_t fl = strlen(from);
+
+	pthread_mutex_lock(&fs->lock);
+	for (struct ofile *of = fs->files; of; of = of->next) {
+		char *np;
+		if (of->unlinked || strncmp(of->path, from, fl) != 0 ||
+		    (of->path[fl] != '\0' && of->path[fl] != '/'))
+			continue;
+		if (asprintf(&np, "%s%s", to, of->path + fl) < 0)
+			continue;
+		pthread_mutex_lock(&of->lock);
+		free(of->path);
+		of->path = np;
+		pthread_mutex_unlock(&of->lock);
+	}
+	pthread_mutex_unlock(&fs->lock);
+}
+
+void ofiles_unlink(struct objfs *fs, const char *path)
+{
+	pthread_mutex_lock(&fs->lock);
+	for (struct ofile *of = fs->files; of; of = of->next)
+		if (!of->unlinked && strcmp(of->path, path) == 0)
+			of->unlinked = 1;
+	pthread_mutex_unlock(&fs->lock);
+}
+
+static void touch(struct ofile *of)
+{
+	clock_gettime(CLOCK_REALTIME, &of->st.st_mtim);
+	of->st.st_ctim = of->st.st_mtim;
+}
+
+/* Called with of->lock held. */
+static int sync_locked(struct objfs *fs, struct ofile *of)
+{
+	int r = 0;
+
+	if (of->unlinked) {
+		/* Removed while open: its bytes must not come back. */
+		if (of->state == OF_STREAM)
+			stream_abort(fs, of);
+		of->dirty = 0;
+		return 0;
+	}
+	if (!of->dirty)
+		return 0;
+	if (of->state == OF_STREAM)
+		r = stream_finish(fs, of);
+	else if (of->state == OF_STAGED)
+		r = stage_upload(fs, of);
+	if (r < 0) {
+		/* The previous object is intact; the caller sees EIO. */
+		log_error("%s: '%s' was not stored: close/fsync fails with "
+			  "EIO and the previous version stays", fs->p.label,
+			  of->path);
+		return -EIO;
+	}
+	of->dirty = 0;
+	of->meta_dirty = 0;
+	of->in_store = 1;
+	if (of->state == OF_STREAM)
+		of->state = OF_CLEAN;
+	of->st.st_blocks = (of->st.st_size + 511) / 512;
+	cache_put(&fs->cache, of->path, 1, &of->st, of->etag, fs->p.ttl, 0);
+	return 0;
+}
+
+int ofile_sync(struct objfs *fs, struct ofile *of)
+{
+	int r;
+
+	pthread_mutex_lock(&of->lock);
+	r = sync_locked(fs, of);
+	pthread_mutex_unlock(&of->lock);
+	return r;
+}
+
+static int new_handle(struct ofile *of, int flags, void **fh)
+{
+	struct ofh *h = malloc(sizeof *h);
+
+	if (!h)
+		return -ENOMEM;
+	h->of = of;
+	h->flags = flags;
+	*fh = h;
+	return 0;
+}
+
+/* Replace the content with nothing: stream if write-only, else stage. */
+static int start_empty(struct objfs *fs, struct ofile *of, int flags)
+{
+	if (of->state == OF_STREAM)
+		stream_abort(fs, of);
+	if (of->state == OF_STAGED) {
+		if (ftruncate(of->fd, 0) < 0)
+			return -errno;
+	} else if ((flags & O_ACCMODE) == O_WRONLY && !fs->p.stage_all) {
+		ra_drop(fs, of);
+		of->state = OF_STREAM;
+	} else {
+		int r;
+		of->st.st_size = 0;
+		of->state = OF_STREAM; /* empty: stage_begin needs no GET */
+		if ((r = stage_begin(fs, of)) < 0)
+			return r;
+	}
+	of->st.st_size = 0;
+	of->dirty = 1;
+	touch(of);
+	return 0;
+}
+
+int objfs_open_file(void *mnt, const char *path, int flags, void **fh)
+{
+	struct objfs *fs = mnt;
+	char etag[SCOPEFS_ETAG_MAX];
+	struct ofile *of;
+	struct stat st;
+	int r, fresh;
+
+	if ((r = obj_stat(fs, path, &st, etag)) < 0)
+		return r;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	if (!(of = ofile_get(fs, path, &st, etag, 1, &fresh)))
+		return -ENOMEM;
+	pthread_mutex_lock(&of->lock);
+	r = (flags & O_TRUNC) ? start_empty(fs, of, flags) : 0;
+	pthread_mutex_unlock(&of->lock);
+	if (!r)
+		r = new_handle(of, flags, fh);
+	if (r < 0)
+		ofile_put(fs, of);
+	return r;
+}
+
+int objfs_create(void *mnt, const char *path, int flags, mode_t mode,
+		 const struct scopefs_caller *who, void **fh, struct stat *st)
+{
+	struct objfs *fs = mnt;
+	struct ofile *of;
+	int r, fresh;
+
+	stat_from_object(fs, st, NULL, 0);
+	st->st_mode = S_IFREG | (mode & 07777);
+	st->st_uid = who->uid;
+	st->st_gid = who->gid;
+	clock_gettime(CLOCK_REALTIME, &st->st_mtim);
+	st->st_atim = st->st_ctim = st->st_mtim;
+	if (!(of = ofile_get(fs, path, st, "", 0, &fresh)))
+		return -ENOMEM;
+	pthread_mutex_lock(&of->lock);
+	if (!fresh && (flags & O_EXCL))
+		r = -EEXIST;
+	else
+		r = fresh || (flags & O_TRUNC) ? start_empty(fs, of, flags) : 0;
+	*st = of->st;
+	pthread_mutex_unlock(&of->lock);
+	if (!r)
+		r = new_handle(of, flags, fh);
+	if (r < 0)
+		ofile_put(fs, of);
+	return r;
+}
+
+int objfs_mknod(void *mnt, const char *path, mode_t mode, dev_t rdev,
+		const struct scopefs_caller *who, struct stat *st)
+{
+	void *fh;
+	int r;
+
+	(void)rdev;
+	if (!S_ISREG(mode))
+		return -EPERM; /* objects cannot be devices or fifos */
+	r = objfs_create(mnt, path, O_WRONLY | O_EXCL, mode, who, &fh, st);
+	if (r == 0) {
+		r = objfs_flush(mnt, fh);
+		objfs_release(mnt, fh);
+	}
+	return r;
+}
+
+ssize_t objfs_read(void *mnt, void *fh, void *buf, size_t size, off_t off)
+{
+	struct objfs *fs = mnt;
+	struct ofile *of = ((struct ofh *)fh)->of;
+	ssize_t r;
+
+	pthread_mutex_lock(&of->lock);
+	switch (of->state) {
+	case OF_STAGED:
+		r = pread(of->fd, buf, size, off);
+		if (r < 0)
+			r = -errno;
+		break;
+	case OF_STREAM:
+		/* Readable only while nothing has left for the store. */
+		r = stage_begin(fs, of);
+		if (r == 0 && (r = pread(of->fd, buf, size, off)) < 0)
+			r = -errno;
+		break;
+	default:
+		r = ra_read(fs, of, buf, size, (uint64_t)off);
+	}
+	pthread_mutex_unlock(&of->lock);
+	return r;
+}
+
+ssize_t objfs_write(void *mnt, void *fh, const void *buf, size_t size,
+		    off_t off)
+{
+	struct objfs *fs = mnt;
+	struct ofh *h = fh;
+	struct ofile *of = h->of;
+	uint64_t end;
+	int r = 0;
+
+	pthread_mutex_lock(&of->lock);
+	if (h->flags & O_APPEND)
+		off = of->st.st_size;
+	end = (uint64_t)off + size;
+	if (of->state == OF_STREAM &&
+	    (uint64_t)off < of->streamed + of->buflen)
+		r = stage_begin(fs, of); /* a rewrite: stage if still can */
+	else if (of->state == OF_CLEAN)
+		r = stage_begin(fs, of);
+	if (r == 0 && of->state == OF_STREAM)
+		r = stream_write(fs, of, buf, size, (uint64_t)off);
+	else if (r == 0)
+		r = pwrite(of->fd, buf, size, off) == (ssize_t)size ? 0 : -EIO;
+	if (r == 0) {
+		if (end > (uint64_t)of->st.st_size)
+			of->st.st_size = (off_t)end;
+		of->dirty = 1;
+		touch(of);
+	}
+	pthread_mutex_unlock(&of->lock);
+	return r < 0 ? r : (ssize_t)size;
+}
+
+int objfs_truncate(void *mnt, const char *path, void *fh, off_t size)
+{
+	struct objfs *fs = mnt;
+	struct ofile *of = fh ? ((struct ofh *)fh)->of : NULL;
+	int r = 0, own = 0, fresh;
+
+	if (!of && path && (of = ofile_find(fs, path)))
+		own = 1;
+	if (!of) {
+		char etag[SCOPEFS_ETAG_MAX];
+		struct stat st;
+		if ((r = obj_stat(fs, path, &st, etag)) < 0)
+			return r;
+		if (S_ISDIR(st.st_mode))
+			return -EISDIR;
+		if (!(of = ofile_get(fs, path, &st, etag, 1, &fresh)))
+			return -ENOMEM;
+		own = 1;
+	}
+	pthread_mutex_lock(&of->lock);
+	if (size == 0) {
+		r = start_empty(fs, of, O_RDWR);
+	} else if (size != of->st.st_size) {
+		if (of->state == OF_STREAM &&
+		    (uint64_t)size > of->streamed + of->buflen)
+			r = stream_write(fs, of, "", 0, (uint64_t)size);
+		else
+			r = stage_begin(fs, of);
+		if (r == 0 && of->state == OF_STAGED &&
+		    ftruncate(of->fd, size) < 0)
+			r = -errno;
+		if (r == 0) {
+			of->st.st_size = size;
+			of->dirty = 1;
+			touch(of);
+		}
+	}
+	/* truncate(2) without an open file: nobody will close it. */
+	if (r == 0 && !fh)
+		r = sync_locked(fs, of);
+	pthread_mutex_unlock(&of->lock);
+	if (own)
+		ofile_put(fs, of);
+	return r;
+}
+
+int objfs_flush(void *mnt, void *fh)
+{
+	return ofile_sync(mnt, ((struct ofh *)fh)->of);
+}
+
+int objfs_fsync(void *mnt, void *fh, int datasync)
+{
+	(void)datasync;
+	return ofile_sync(mnt, ((struct ofh *)fh)->of);
+}
+
+int objfs_release(void *mnt, void *fh)
+{
+	struct objfs *fs = mnt;
+	struct ofh *h = fh;
+	int r = ofile_sync(fs, h->of);
+
+	ofile_put(fs, h->of);
+	free(h);
+	return r;
+}

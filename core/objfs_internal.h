@@ -1,0 +1,213 @@
+/* objfs_internal: what the object layer's files share.  Nothing outside
+ * core/objfs*.c includes this. */
+#ifndef SCOPEFS_OBJFS_INTERNAL_H
+#define SCOPEFS_OBJFS_INTERNAL_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include "objfs.h"
+
+#define DEF_FILE_MODE (S_IFREG | 0644)
+#define DEF_DIR_MODE (S_IFDIR | 0755)
+
+/* ---- the attribute, entry and negative cache (objfs_cache.c) ---- */
+
+struct centry {
+	struct centry *next;
+	char *path;
+	uint32_t hash;
+	int exists;          /* 0: a cached "no such file or directory" */
+	struct stat st;
+	char etag[SCOPEFS_ETAG_MAX];
+	double expires;      /* monotonic seconds */
+	double listed_until; /* dir: every child is cached until then */
+	int from_list;       /* attributes came from a listing, no metadata */
+};
+
+struct cache {
+	pthread_mutex_t lock;
+	struct centry **b;
+	size_t nb, count;
+};
+
+int cache_init(struct cache *c);
+void cache_destroy(struct cache *c);
+/* Copy the fresh entry for PATH into *out; 1 found, 0 not cached. */
+int cache_get(struct cache *c, const char *path, struct centry *out);
+void cache_put(struct cache *c, const char *path, int exists,
+	       const struct stat *st, const char *etag, double ttl,
+	       int from_list);
+/* Mark directory PATH as completely listed for ttl seconds. */
+void cache_set_listed(struct cache *c, const char *path, double ttl);
+/* Is PATH a child of a directory whose listing is cached in full? Then
+ * a miss means "does not exist". */
+int cache_parent_listed(struct cache *c, const char *path);
+void cache_drop(struct cache *c, const char *path);
+/* Drop PATH and everything below it. */
+void cache_drop_tree(struct cache *c, const char *path);
+/* Forget that the parent of PATH was listed in full (a child changed). */
+void cache_unlist_parent(struct cache *c, const char *path);
+double now_mono(void);
+
+/* ---- worker threads and the memory budget (objfs_pool.c) ---- */
+
+struct job {
+	struct job *next;
+	void (*fn)(struct job *);
+};
+
+struct pool {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct job *head, *tail;
+	pthread_t *threads;
+	unsigned nthreads;
+	int stop;
+	/* Bytes of buffers (parts in flight, readahead) in use. */
+	uint64_t budget, used;
+	pthread_cond_t budget_cond;
+};
+
+int pool_start(struct pool *p, unsigned nthreads, uint64_t budget);
+void pool_stop(struct pool *p);
+void pool_submit(struct pool *p, struct job *j);
+/* Take n bytes of budget: wait for it, or fail at once (0) if !wait. */
+int budget_take(struct pool *p, uint64_t n, int wait);
+void budget_give(struct pool *p, uint64_t n);
+
+/* ---- open files (objfs_file.c, objfs_write.c, objfs_read.c) ---- */
+
+enum ofile_state {
+	OF_CLEAN,  /* the store's object, read with ranged GETs */
+	OF_STREAM, /* new content written sequentially: multipart streaming */
+	OF_STAGED, /* a full local copy in cache_dir, uploaded on close */
+};
+
+/* A readahead chunk: [off, off+len) of the object, filled by a job. */
+struct ra_chunk {
+	struct job job;
+	struct ofile *of;
+	uint64_t off;
+	size_t len, got;
+	char *buf;
+	void *buf_owner; /* the loading job's context */
+	int state; /* 0 empty, 1 loading, 2 ready, <0 -errno */
+};
+
+enum { RA_CHUNKS = 8 };
+
+struct part_job {
+	struct job job;
+	struct ofile *of;
+	uint32_t number;
+	char *buf;
+	size_t len;
+};
+
+struct ofile {
+	struct ofile *next;  /* in objfs.files */
+	char *path;          /* current name: renames update it */
+	int refs;            /* open handles (+1 while a job runs) */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+
+	enum ofile_state state;
+	int in_store;        /* the base object exists in the store */
+	int dirty;           /* changes not yet in the store */
+	int unlinked;        /* removed while open: never upload */
+	int meta_dirty;      /* mode/owner/times changed while open */
+	struct stat st;      /* attributes, st_size the logical size */
+	char etag[SCOPEFS_ETAG_MAX]; /* of the base object */
+
+	/* OF_STREAM */
+	void *upload;        /* the plugin's multipart upload, or NULL */
+	uint32_t next_part;
+	char *buf;           /* the part being filled */
+	size_t buflen;
+	uint64_t streamed;   /* bytes already handed to parts */
+	int inflight;        /* parts being uploaded */
+	int err;             /* first failure of a part, -errno */
+
+	/* OF_STAGED */
+	int fd;
+
+	/* Reading in OF_CLEAN: sequential detection and readahead. */
+	uint64_t seq_next;   /* where a sequential reader reads next */
+	uint64_t window;     /* current readahead window */
+	struct ra_chunk ra[RA_CHUNKS];
+};
+
+struct ofh {
+	struct ofile *of;
+	int flags;
+};
+
+struct objfs {
+	const struct scopefs_object_ops *o;
+	void *pm; /* the plugin's mount */
+	struct objfs_params p;
+	struct cache cache;
+	struct pool pool;
+	pthread_mutex_t lock; /* files list */
+	struct ofile *files;
+	uint64_t part_size;
+};
+
+/* objfs_file.c */
+struct ofile *ofile_find(struct objfs *fs, const char *path); /* +ref */
+void ofile_put(struct objfs *fs, struct ofile *of);
+/* Rename open files at FROM (or below it, for a directory) to TO. */
+void ofiles_rename(struct objfs *fs, const char *from, const char *to);
+void ofiles_unlink(struct objfs *fs, const char *path);
+/* Upload what is dirty now (flush, fsync, and before a rename). */
+int ofile_sync(struct objfs *fs, struct ofile *of);
+
+/* The file half of the ops lives in objfs_file.c. */
+int objfs_open_file(void *, const char *, int, void **);
+int objfs_create(void *, const char *, int, mode_t,
+			const struct scopefs_caller *, void **, struct stat *);
+ssize_t objfs_read(void *, void *, void *, size_t, off_t);
+ssize_t objfs_write(void *, void *, const void *, size_t, off_t);
+int objfs_release(void *, void *);
+int objfs_flush(void *, void *);
+int objfs_fsync(void *, void *, int);
+int objfs_truncate(void *, const char *, void *, off_t);
+int objfs_mknod(void *, const char *, mode_t, dev_t,
+		       const struct scopefs_caller *, struct stat *);
+
+/* objfs_write.c */
+int stream_write(struct objfs *fs, struct ofile *of, const char *buf,
+		 size_t len, uint64_t off);
+int stream_finish(struct objfs *fs, struct ofile *of);
+void stream_abort(struct objfs *fs, struct ofile *of);
+int stage_begin(struct objfs *fs, struct ofile *of);
+int stage_upload(struct objfs *fs, struct ofile *of);
+
+/* objfs_read.c */
+ssize_t ra_read(struct objfs *fs, struct ofile *of, char *buf, size_t len,
+		uint64_t off);
+void ra_drop(struct objfs *fs, struct ofile *of);
+
+/* objfs_meta.c: POSIX attributes <-> user metadata */
+size_t meta_from_stat(const struct stat *st,
+		      struct scopefs_object_meta meta[5], char bufs[5][32]);
+void stat_from_object(struct objfs *fs, struct stat *st,
+		      const struct scopefs_object_attr *a, int dir);
+int meta_apply(void *ctx, const char *key, const char *value);
+/* HEAD the key of a file or the marker of a directory into st. */
+int head_stat(struct objfs *fs, const char *key, struct stat *st,
+	      char etag[SCOPEFS_ETAG_MAX], int dir);
+/* objfs_dir.c: the attributes of PATH from open files, the cache or the
+ * store (HEAD of the key, then a listing of "PATH/"). */
+int obj_stat(struct objfs *fs, const char *path, struct stat *st,
+	     char etag[SCOPEFS_ETAG_MAX]);
+/* "a/b" -> key "a/b" (file) or "a/b/" (directory marker or list prefix);
+ * "." -> "" */
+int obj_key(const char *path, int dir, char *key, size_t size);
+
+/* Log a plugin failure with the plugin's own message. */
+int objfs_fail(struct objfs *fs, const char *op, const char *key, int r);
+
+#endif

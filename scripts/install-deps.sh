@@ -1,0 +1,33 @@
+#!/bin/sh
+# Install the Debian packages scopefs builds, tests and benchmarks with.
+# Quick when everything is present (one dpkg-query), so the Makefile can
+# call it on every build.  Usage: install-deps.sh [build|test|bench]...
+set -eu
+
+build="gcc make pkg-config libfuse3-dev fuse3 libinih-dev libcurl4-openssl-dev libssl-dev libxml2-dev libjson-c-dev"
+test="libcriterion-dev sqlite3 git tar xz-utils python3 procps acl attr"
+bench="fio s3fs rclone dpkg-dev devscripts meson ninja-build g++ time"
+
+want=""
+for set in "${@:-build}"; do
+	case "$set" in
+	build) want="$want $build" ;;
+	test) want="$want $build $test" ;;
+	bench) want="$want $build $test $bench" ;;
+	*) echo "install-deps.sh: unknown set '$set' (build, test or bench)" >&2; exit 2 ;;
+	esac
+done
+
+missing=""
+for p in $want; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+echo "install-deps.sh: installing:$missing" >&2
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get install -y --no-install-recommends $missing ||
+	{ $sudo apt-get update && $sudo apt-get install -y --no-install-recommends $missing; }

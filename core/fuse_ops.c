@@ -492,6 +492,15 @@ static int handle_new(struct mount *m, void *fh, struct fuse_file_info *fi)
 	return 0;
 }
 
+/* Release a handle the kernel will never see. */
+static void handle_drop(struct mount *m, struct handle *h)
+{
+	call_begin(m);
+	m->ops->release(m->mnt, h->fh);
+	call_end(m);
+	free(h);
+}
+
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct mount *m = mnt_of(req);
@@ -514,8 +523,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else if (fuse_reply_open(req, fi) != 0)
-		/* interrupted: nobody will release it */
-		free(handle_of(fi));
+		handle_drop(m, handle_of(fi)); /* interrupted: no release comes */
 }
 
 static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
@@ -550,9 +558,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	}
 	n = inode_lookup_ref(&m->inodes, inode_get(&m->inodes, parent), name);
 	if (!n) {
-		struct handle *h = handle_of(fi);
-		m->ops->release(m->mnt, h->fh);
-		free(h);
+		handle_drop(m, handle_of(fi));
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
@@ -560,8 +566,10 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	fix_attr(m, &e.attr, e.ino);
 	e.attr_timeout = m->ttl;
 	e.entry_timeout = m->ttl;
-	if (fuse_reply_create(req, &e, fi) != 0)
+	if (fuse_reply_create(req, &e, fi) != 0) {
 		inode_forget(&m->inodes, n, 1);
+		handle_drop(m, handle_of(fi));
+	}
 }
 
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,

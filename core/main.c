@@ -207,6 +207,8 @@ static int serve(struct config *c, struct backend *b, const char *opts,
 		free(mounts);
 		return 1;
 	}
+	/* Modes from the kernel already carry the caller's umask. */
+	umask(0);
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_sigusr1;
 	sigaction(SIGUSR1, &sa, NULL);

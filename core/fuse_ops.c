@@ -17,6 +17,7 @@
 struct handle {
 	void *fh;
 	int fd;
+	struct inode *node;
 };
 
 /* A directory listing, taken at opendir and served by offset. */
@@ -81,6 +82,15 @@ static void fix_attr(struct mount *m, struct stat *st, uint64_t ino)
 		st->st_mode &= ~(m->cfg->umask & 07777);
 }
 
+/* The plugin handle of some open file of INO: a file whose last name is
+ * gone is still reachable while open (fstat after unlink). */
+static void *open_fh(struct mount *m, fuse_ino_t ino)
+{
+	struct handle *h = inode_open_any(&m->inodes, inode_get(&m->inodes, ino));
+
+	return h ? h->fh : NULL;
+}
+
 static int path_of(struct mount *m, fuse_ino_t ino, const char *name,
 		   char *buf)
 {
@@ -98,6 +108,17 @@ static void caller_of(fuse_req_t req, struct scopefs_caller *who)
 	who->umask = c->umask;
 }
 
+/* Take a kernel reference on the node of (parent, name) whose plugin
+ * attributes are ST: hard links of stable-inode plugins share a node. */
+static struct inode *node_ref(struct mount *m, fuse_ino_t parent,
+			      const char *name, const struct stat *st)
+{
+	int stable = m->stable_ino && !S_ISDIR(st->st_mode) && st->st_ino;
+
+	return inode_lookup_ref(&m->inodes, inode_get(&m->inodes, parent),
+				name, stable, st->st_dev, st->st_ino);
+}
+
 /* Reply with a new entry for (parent, name): takes one kernel reference on
  * the node, which a failed reply gives back. */
 static void reply_entry(fuse_req_t req, struct mount *m, fuse_ino_t parent,
@@ -106,7 +127,7 @@ static void reply_entry(fuse_req_t req, struct mount *m, fuse_ino_t parent,
 	struct fuse_entry_param e;
 	struct inode *n;
 
-	n = inode_lookup_ref(&m->inodes, inode_get(&m->inodes, parent), name);
+	n = node_ref(m, parent, name, st);
 	if (!n) {
 		fuse_reply_err(req, ENOMEM);
 		return;
@@ -210,11 +231,13 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino,
 	struct stat st;
 	int r = path_of(m, ino, NULL, path);
 
-	if (r == -ENOENT && fi)
+	void *fh = fh_of(fi);
+
+	if (r == -ENOENT && (fh || (fh = open_fh(m, ino))))
 		p = NULL, r = 0;
 	if (!r) {
 		call_begin(m);
-		r = m->ops->getattr(m->mnt, p, fh_of(fi), &st);
+		r = m->ops->getattr(m->mnt, p, fh, &st);
 		call_end(m);
 	}
 	if (r < 0)
@@ -273,7 +296,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		return;
 	}
 	r = path_of(m, ino, NULL, path);
-	if (r == -ENOENT && fh)
+	if (r == -ENOENT && (fh || (fh = open_fh(m, ino))))
 		p = NULL, r = 0;
 	if (!r) {
 		call_begin(m);
@@ -476,15 +499,18 @@ static int wants_write(int flags)
 	return (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
 }
 
-/* Wrap a plugin handle; on failure release it. */
-static int handle_new(struct mount *m, void *fh, struct fuse_file_info *fi)
+/* Wrap a plugin handle of NODE; on failure release it. */
+static int handle_new(struct mount *m, struct inode *node, void *fh,
+		      struct fuse_file_info *fi)
 {
 	struct handle *h = malloc(sizeof *h);
 
-	if (!h) {
+	if (!h || inode_open_add(&m->inodes, node, h) < 0) {
+		free(h);
 		m->ops->release(m->mnt, fh);
 		return -ENOMEM;
 	}
+	h->node = node;
 	h->fh = fh;
 	h->fd = m->ops->fd ? m->ops->fd(m->mnt, fh) : -ENOSYS;
 	fi->fh = (uint64_t)(uintptr_t)h;
@@ -498,6 +524,7 @@ static void handle_drop(struct mount *m, struct handle *h)
 	call_begin(m);
 	m->ops->release(m->mnt, h->fh);
 	call_end(m);
+	inode_open_del(&m->inodes, h->node, h);
 	free(h);
 }
 
@@ -517,7 +544,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		call_begin(m);
 		r = m->ops->open(m->mnt, path, plugin_flags(m, fi->flags), &fh);
 		if (!r)
-			r = handle_new(m, fh, fi);
+			r = handle_new(m, inode_get(&m->inodes, ino), fh, fi);
 		call_end(m);
 	}
 	if (r < 0)
@@ -548,17 +575,22 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		call_begin(m);
 		r = m->ops->create(m->mnt, path, plugin_flags(m, fi->flags),
 				   mode, &who, &fh, &e.attr);
-		if (!r)
-			r = handle_new(m, fh, fi);
 		call_end(m);
 	}
 	if (r < 0) {
 		fuse_reply_err(req, -r);
 		return;
 	}
-	n = inode_lookup_ref(&m->inodes, inode_get(&m->inodes, parent), name);
-	if (!n) {
-		handle_drop(m, handle_of(fi));
+	n = node_ref(m, parent, name, &e.attr);
+	if (!n || (r = handle_new(m, n, fh, fi)) < 0) {
+		/* handle_new released fh on failure; without a node, do it */
+		if (!n) {
+			call_begin(m);
+			m->ops->release(m->mnt, fh);
+			call_end(m);
+		} else {
+			inode_forget(&m->inodes, n, 1);
+		}
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
@@ -680,6 +712,7 @@ static void op_release(fuse_req_t req, fuse_ino_t ino,
 	call_begin(m);
 	r = m->ops->release(m->mnt, h->fh);
 	call_end(m);
+	inode_open_del(&m->inodes, h->node, h);
 	free(h);
 	reply_status(req, r);
 }
@@ -833,9 +866,8 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			if (need > size - pos)
 				break;
 			if (de->has_st && !dot) {
-				struct inode *n = inode_lookup_ref(
-					&m->inodes,
-					inode_get(&m->inodes, ino), de->name);
+				struct inode *n =
+					node_ref(m, ino, de->name, &de->st);
 				if (n) {
 					e.ino = inode_id(&m->inodes, n);
 					fix_attr(m, &e.attr, e.ino);

@@ -147,12 +147,12 @@ void objfs_close(struct objfs *fs)
 		return;
 	/* Handles still open at unmount are released by the kernel first;
 	 * anything left here is dropped without upload. */
+	pool_stop(&fs->pool); /* runs every queued job: their refs go */
 	while (fs->files) {
 		struct ofile *of = fs->files;
 		of->refs = 1;
 		ofile_put(fs, of);
 	}
-	pool_stop(&fs->pool);
 	cache_destroy(&fs->cache);
 	pthread_mutex_destroy(&fs->lock);
 	free(fs);

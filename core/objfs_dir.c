@@ -239,8 +239,11 @@ static int o_readdir(void *mnt, const char *path, scopefs_fill_fn fill,
 		return r;
 	/* Every child is now cached: lookups of other names are answered
 	 * "no such file" without a request until the TTL passes. */
-	if (obj_stat(fs, path, &st, NULL) == 0)
+	if (obj_stat(fs, path, &st, NULL) == 0) {
+		if (strcmp(path, ".") == 0)
+			cache_put(&fs->cache, path, 1, &st, "", fs->p.ttl, 0);
 		cache_set_listed(&fs->cache, path, fs->p.ttl);
+	}
 	return 0;
 }
 
@@ -639,25 +642,25 @@ static int set_attrs(struct objfs *fs, const char *path, void *fh,
 	struct ofile *of = fh ? ((struct ofh *)fh)->of : NULL;
 	struct scopefs_object_meta meta[5];
 	struct scopefs_object_attr a;
-	char bufs[5][32];
+	char bufs[5][32], key[PATH_MAX];
 	struct stat st;
 	size_t n;
 	int r;
 
 	if (of || (path && (of = ofile_find(fs, path)))) {
 		int pending;
-		if (!fh)
-			ofile_put(fs, of);
 		pthread_mutex_lock(&of->lock);
 		change(&of->st, arg);
-		pending = of->dirty || !of->in_store;
+		pending = of->dirty || !of->in_store || of->unlinked;
 		of->meta_dirty = 1;
 		st = of->st;
-		if (!path)
-			path = of->path; /* still valid: we hold a ref */
+		snprintf(key, sizeof key, "%s", of->path);
 		pthread_mutex_unlock(&of->lock);
-		if (pending || of->unlinked)
-			return 0;
+		if (!fh)
+			ofile_put(fs, of);
+		if (pending)
+			return 0; /* goes up with the data */
+		path = key;
 	} else if ((r = obj_stat(fs, path, &st, NULL)) < 0) {
 		return r;
 	} else {

@@ -1,0 +1,122 @@
+#!/bin/sh
+# Run every test binary: $O/tests/bin/unit/* first, then
+# $O/tests/bin/integration/*, each under a timeout; print a summary and exit
+# non-zero if any failed.  Runs from the repository root.
+#
+#   O=DIR                 build output directory (default .)
+#   TEST_TIMEOUT=SECONDS  per binary (default 600)
+#   tests/run.sh [NAME]...  only the binaries whose name contains a NAME
+#   Anything after "--" is passed to every binary (Criterion options,
+#   e.g. -- --verbose or -- --filter 'posix/*').
+#
+# If tests/servers/servers.sh exists it is sourced, and its start_all and
+# stop_all bracket the run (test servers such as an S3 emulator).
+set -u
+cd "$(dirname "$0")/.." || exit 2
+
+O=${O:-.}
+TEST_TIMEOUT=${TEST_TIMEOUT:-600}
+out=$(cd "$O" && pwd) || { echo "run.sh: no directory $O" >&2; exit 2; }
+export SCOPEFS_PLUGIN_DIR="$out/plugins"
+export SCOPEFS_BIN="$out/scopefs"
+
+names=""
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--) shift; break ;;
+	*) names="$names $1"; shift ;;
+	esac
+done
+
+wanted() {
+	[ -z "$names" ] && return 0
+	for n in $names; do
+		case "$1" in *"$n"*) return 0 ;; esac
+	done
+	return 1
+}
+
+# Unmount (lazily) whatever a test left mounted under a scopefs-test.*
+# directory and kill the daemon recorded there; report each as a failure.
+sweep() {
+	found=0
+	for mp in $(awk '$0 ~ / - fuse\.scopefs / && $5 ~ /\/scopefs-test\./ { print $5 }' /proc/self/mountinfo); do
+		found=1
+		dir=${mp%%/mnt/*}
+		echo "run.sh: LEFTOVER MOUNT $mp (after $1)" >&2
+		if [ -f "$dir/daemon.pid" ]; then
+			pid=$(cat "$dir/daemon.pid")
+			case "$pid" in
+			'' | *[!0-9]*) ;;
+			*) kill -KILL "$pid" 2>/dev/null ;;
+			esac
+		fi
+		fusermount3 -u -z "$mp" 2>/dev/null || umount -l "$mp" 2>/dev/null
+	done
+	return $found
+}
+
+# Servers get a RUN_DIR of this run's own, so that stop_all stops only
+# what this run started; it is removed when everything passed.
+servers_failed=0
+made_run_dir=""
+if [ -f tests/servers/servers.sh ]; then
+	if [ -z "${RUN_DIR:-}" ]; then
+		RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/scopefs-servers.XXXXXX") || exit 2
+		made_run_dir=$RUN_DIR
+	fi
+	export RUN_DIR
+	. tests/servers/servers.sh
+	trap 'stop_all' EXIT
+	trap 'stop_all; exit 130' INT TERM
+	if ! start_all; then
+		echo "run.sh: start_all failed (logs in $RUN_DIR): tests that" \
+			"need the servers will fail" >&2
+		servers_failed=1
+	fi
+fi
+
+passed=0
+failed=0
+failures=""
+for kind in unit integration; do
+	for bin in "$O"/tests/bin/$kind/*; do
+		[ -f "$bin" ] && [ -x "$bin" ] || continue
+		name="$kind/$(basename "$bin")"
+		wanted "$name" || continue
+		echo "==== $name"
+		start=$(date +%s)
+		timeout -k 10 "$TEST_TIMEOUT" "$bin" "$@"
+		rc=$?
+		[ $rc -eq 124 ] && echo "run.sh: $name timed out after ${TEST_TIMEOUT}s" >&2
+		sweep "$name" || rc=1
+		took=$(($(date +%s) - start))
+		if [ $rc -eq 0 ]; then
+			passed=$((passed + 1))
+			echo "==== $name: ok (${took}s)"
+		else
+			failed=$((failed + 1))
+			failures="$failures $name"
+			echo "==== $name: FAILED (exit $rc, ${took}s)"
+		fi
+	done
+done
+
+echo
+echo "==== summary: $passed passed, $failed failed"
+for f in $failures; do
+	echo "     FAILED: $f"
+done
+if [ $servers_failed -ne 0 ]; then
+	echo "     FAILED: starting the test servers (tests/servers/servers.sh)"
+	failed=$((failed + 1))
+fi
+if [ $((passed + failed)) -eq 0 ]; then
+	echo "run.sh: no test binaries found under $O/tests/bin (make build-tests)" >&2
+	exit 1
+fi
+if [ $failed -eq 0 ] && [ -n "$made_run_dir" ]; then
+	stop_all
+	rm -rf "$made_run_dir"
+fi
+[ $failed -eq 0 ]

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include "config.h"
 #include "log.h"
 #include "objfs_internal.h"
@@ -113,6 +114,11 @@ int objfs_open(const struct scopefs_object_ops *o, void *pmnt,
 	fs->o = o;
 	fs->pm = pmnt;
 	fs->p = *p;
+	snprintf(fs->cache_dir, sizeof fs->cache_dir, "%s", p->cache_dir);
+	snprintf(fs->label, sizeof fs->label, "%s", p->label);
+	fs->p.cache_dir = fs->cache_dir;
+	fs->p.label = fs->label;
+	clock_gettime(CLOCK_REALTIME, &fs->started);
 	fs->part_size = p->part_size;
 	if (o->min_part_size && fs->part_size < o->min_part_size)
 		fs->part_size = o->min_part_size;

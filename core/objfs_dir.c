@@ -76,7 +76,7 @@ static int dir_probe(struct objfs *fs, const char *path, struct stat *st)
 int obj_stat(struct objfs *fs, const char *path, struct stat *st,
 	     char etag[SCOPEFS_ETAG_MAX])
 {
-	struct centry ce;
+	struct centry ce = {0};
 	struct ofile *of;
 	int r;
 
@@ -95,7 +95,7 @@ int obj_stat(struct objfs *fs, const char *path, struct stat *st,
 		ofile_put(fs, of);
 		return 0;
 	}
-	if (cache_get(&fs->cache, path, &ce)) {
+	if (cache_get(&fs->cache, path, &ce) && ce.from_list != 2) {
 		if (!ce.exists)
 			return -ENOENT;
 		*st = ce.st;
@@ -103,7 +103,7 @@ int obj_stat(struct objfs *fs, const char *path, struct stat *st,
 			snprintf(etag, SCOPEFS_ETAG_MAX, "%s", ce.etag);
 		return 0;
 	}
-	if (cache_parent_listed(&fs->cache, path))
+	if (!ce.exists && cache_parent_listed(&fs->cache, path))
 		return -ENOENT;
 	r = head_stat(fs, path, st, etag, 0);
 	if (r == -ENOENT) {
@@ -154,6 +154,9 @@ static void child_path(const char *dir, const char *name, char *out,
 		snprintf(out, size, "%s/%s", dir, name);
 }
 
+/* Objects up to this size may be symlinks; see list_fn. */
+enum { PROBE_MAX = 1024 };
+
 static int list_fn(void *ctx, const char *key, int is_prefix,
 		   const struct scopefs_object_attr *a,
 		   const struct scopefs_object_meta *meta, size_t nmeta)
@@ -185,6 +188,13 @@ static int list_fn(void *ctx, const char *key, int is_prefix,
 		off_t size = st.st_size;
 		st = ce.st;
 		st.st_size = size;
+	} else if (!is_prefix && !meta && a->size <= PROBE_MAX) {
+		/* A listing cannot tell a symlink (a small object marked in
+		 * metadata) from a small file: leave these to a HEAD when
+		 * looked up, and keep every larger file free of requests. */
+		cache_put(&l->fs->cache, path, 1, &st, a->etag, l->fs->p.ttl,
+			  2);
+		return l->err = l->fill(l->ctx, name, NULL);
 	}
 	if (!is_prefix || !cache_get(&l->fs->cache, path, &ce) || !ce.exists)
 		cache_put(&l->fs->cache, path, 1, &st, is_prefix ? "" : a->etag,

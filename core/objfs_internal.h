@@ -23,7 +23,8 @@ struct centry {
 	char etag[SCOPEFS_ETAG_MAX];
 	double expires;      /* monotonic seconds */
 	double listed_until; /* dir: every child is cached until then */
-	int from_list;       /* attributes came from a listing, no metadata */
+	int from_list;       /* 1: attributes from a listing, no metadata;
+			      * 2: known to exist, attributes unknown */
 };
 
 struct cache {
@@ -147,7 +148,10 @@ struct ofh {
 struct objfs {
 	const struct scopefs_object_ops *o;
 	void *pm; /* the plugin's mount */
-	struct objfs_params p;
+	struct objfs_params p; /* p.cache_dir and p.label point below */
+	char cache_dir[PATH_MAX];
+	char label[320];
+	struct timespec started; /* shown for directories with no marker */
 	struct cache cache;
 	struct pool pool;
 	pthread_mutex_t lock; /* files list */

@@ -34,9 +34,11 @@ void stat_from_object(struct objfs *fs, struct stat *st,
 	st->st_uid = fs->p.uid;
 	st->st_gid = fs->p.gid;
 	st->st_blksize = 4096;
+	st->st_mtim = fs->started;
 	if (a) {
 		st->st_size = dir ? 0 : (off_t)a->size;
-		st->st_mtim = a->mtime;
+		if (a->mtime.tv_sec || a->mtime.tv_nsec)
+			st->st_mtim = a->mtime;
 	}
 	st->st_atim = st->st_ctim = st->st_mtim;
 	st->st_blocks = (st->st_size + 511) / 512;

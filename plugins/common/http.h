@@ -1,0 +1,118 @@
+/*
+ * http: the one libcurl layer of the HTTP plugins (s3, gcs, azblob).
+ *
+ * A pool per mount keeps CURL easy handles (and so their live connections)
+ * for reuse by any thread; a share handle adds a common DNS and TLS session
+ * cache.  http_perform() retries what is worth retrying (5xx, 429, dropped
+ * connections, timeouts) with exponential backoff and full jitter, a bounded
+ * number of times, then reports the last answer.  It never logs secrets: it
+ * logs nothing but the method, the URL's scheme://host[:port] and statuses.
+ */
+#ifndef SCOPEFS_HTTP_H
+#define SCOPEFS_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <curl/curl.h>
+#include <scopefs/plugin.h>
+
+/* Plugin-internal: never exported from a plugin, whatever its flags
+ * (the daemon is linked -rdynamic; a clash would bind to the core). */
+#pragma GCC visibility push(hidden)
+
+struct http_config {
+	long connect_timeout_ms; /* TCP + TLS handshake; default 10 s */
+	long stall_timeout_s;    /* abort when no byte moved this long; 30 s */
+	int attempts;            /* tries per request, >= 1; default 5 */
+	long backoff_base_ms;    /* first retry waits up to this; 200 ms */
+	long backoff_max_ms;     /* no wait exceeds this; 5 s */
+};
+
+void http_config_defaults(struct http_config *c);
+
+struct http_pool;
+
+/* A pool for one mount.  LABEL names the plugin in log lines ("s3").
+ * Returns NULL when out of memory.  Calls curl_global_init once per
+ * process (thread-safe). */
+struct http_pool *http_pool_new(const struct scopefs_host *host,
+				const char *label,
+				const struct http_config *cfg);
+void http_pool_free(struct http_pool *p);
+
+struct http_request {
+	const char *method;  /* GET HEAD PUT POST DELETE */
+	const char *url;
+	/* "Name: value" lines, sent as given (Host included if wanted). */
+	const struct curl_slist *headers;
+	/* Request body, resent from memory on every attempt.  PUT and POST
+	 * always send one (Content-Length: 0 when body_len is 0). */
+	const void *body;
+	size_t body_len;
+	/* Where a 2xx body goes: a caller buffer of out_cap bytes (bytes past
+	 * it are dropped), or, when out is NULL, response.body.  Error bodies
+	 * always go to response.body. */
+	void *out;
+	size_t out_cap;
+	/* A 200 (not 206) answer to a ranged GET carries the whole object:
+	 * drop this many leading bytes so out still starts at the range. */
+	uint64_t skip_on_200;
+	/* 0: the pool's settings; else this many tries / this overall limit
+	 * in ms (for metadata services that must answer fast or not at all). */
+	int attempts;
+	long timeout_ms;
+};
+
+struct http_header {
+	char *name;  /* lower case */
+	char *value; /* surrounding blanks trimmed */
+};
+
+struct http_response {
+	long status;            /* last HTTP status; 0 if none came */
+	CURLcode curl_code;     /* CURLE_OK when an HTTP answer came */
+	char error[CURL_ERROR_SIZE]; /* curl's text for curl_code */
+	char *body;             /* malloc'd, NUL-terminated, or NULL */
+	size_t body_len;
+	size_t out_len;         /* bytes stored in request.out */
+	struct http_header *headers;
+	size_t nheaders;
+	int attempts;           /* tries made */
+};
+
+/* Send REQ, retrying as configured.  Returns 0 for a 2xx answer, else a
+ * negative errno (http_status_errno for an HTTP answer, -ETIMEDOUT or -EIO
+ * for a transport failure); RESP describes the last attempt either way and
+ * must be released with http_response_free(). */
+int http_perform(struct http_pool *p, const struct http_request *req,
+		 struct http_response *resp);
+void http_response_free(struct http_response *resp);
+
+/* Value of response header NAME (any case), or NULL. */
+const char *http_header(const struct http_response *resp, const char *name);
+
+/* The errno for an HTTP status: 404 ENOENT, 401/403 EACCES, 412 ESTALE,
+ * 416 ERANGE, 400/411 EINVAL, 409 EBUSY, 405/501 EOPNOTSUPP, 413 EFBIG,
+ * 429/503 EAGAIN, 507 ENOSPC, anything else EIO. */
+int http_status_errno(long status);
+
+/* Whether a try that ended like this deserves another one. */
+int http_retryable(CURLcode code, long status);
+
+/* The failure in words for logs and set_error, without secrets:
+ * "HTTP 403" or "cannot reach http://host:port: Couldn't connect to
+ * server" (only the origin of URL is named).  Writes at most len bytes
+ * into buf and returns buf. */
+const char *http_describe(const char *url, const struct http_response *resp,
+			  char *buf, size_t len);
+
+/* scheme://host[:port] of URL, for messages (the path may hold keys
+ * that are nobody's business in a connection error). */
+void http_url_origin(const char *url, char *buf, size_t len);
+
+/* Parse an HTTP date (RFC 7231) into seconds since the epoch, -1 if bad. */
+time_t http_parse_date(const char *s);
+
+#pragma GCC visibility pop
+
+#endif

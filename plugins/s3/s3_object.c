@@ -1,0 +1,170 @@
+/* s3_object: HEAD, ranged GET, PUT and DELETE of single objects. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "s3.h"
+
+void s3_set_etag(struct scopefs_object_attr *a, const char *etag)
+{
+	snprintf(a->etag, sizeof a->etag, "%s", etag ? etag : "");
+}
+
+void s3_attr_from_headers(const struct http_response *resp,
+			  struct scopefs_object_attr *a)
+{
+	const char *len = http_header(resp, "content-length");
+	const char *lm = http_header(resp, "last-modified");
+	time_t t = http_parse_date(lm ? lm : http_header(resp, "date"));
+
+	memset(a, 0, sizeof *a);
+	if (len)
+		a->size = strtoull(len, NULL, 10);
+	a->mtime.tv_sec = t == (time_t)-1 ? time(NULL) : t;
+	s3_set_etag(a, http_header(resp, "etag"));
+}
+
+int s3_head(void *mnt, const char *key, struct scopefs_object_attr *a,
+	    scopefs_meta_fn meta, void *ctx)
+{
+	struct s3_mount *m = mnt;
+	struct http_response resp;
+	struct s3_req r = { .op = "head", .name = key, .method = "HEAD" };
+	char *full;
+	int rc;
+
+	if ((rc = s3_key_check(m, r.op, key, 0)) < 0)
+		return rc;
+	if (!(full = s3_key_full(m, r.op, key)))
+		return -errno;
+	r.key = full;
+	rc = s3_send(m, &r, &resp);
+	if (rc < 0) {
+		rc = s3_fail(m, &r, &resp, rc);
+	} else {
+		if (a)
+			s3_attr_from_headers(&resp, a);
+		rc = s3_meta_each(&resp, meta, ctx);
+	}
+	http_response_free(&resp);
+	free(full);
+	return rc;
+}
+
+ssize_t s3_get(void *mnt, const char *key, uint64_t off, void *buf,
+	       size_t len, const char *if_etag)
+{
+	struct s3_mount *m = mnt;
+	struct http_response resp;
+	struct sigv4_pair h[2];
+	char range[64];
+	struct s3_req r = {
+		.op = "get", .name = key, .method = "GET", .headers = h,
+		.out = buf, .out_cap = len, .skip_on_200 = off,
+	};
+	char *full;
+	ssize_t rc;
+
+	if ((rc = s3_key_check(m, r.op, key, 0)) < 0)
+		return rc;
+	if (len > SSIZE_MAX)
+		len = SSIZE_MAX;
+	if (len > UINT64_MAX - off)
+		len = (size_t)(UINT64_MAX - off); /* the range must not wrap */
+	if (len == 0)
+		return 0;
+	r.out_cap = len;
+	if (!(full = s3_key_full(m, r.op, key)))
+		return -errno;
+	r.key = full;
+	snprintf(range, sizeof range, "bytes=%llu-%llu",
+		 (unsigned long long)off,
+		 (unsigned long long)(off + len - 1));
+	h[r.nheaders++] = (struct sigv4_pair){ "Range", range };
+	if (if_etag && if_etag[0])
+		h[r.nheaders++] = (struct sigv4_pair){ "If-Match", if_etag };
+	rc = s3_send(m, &r, &resp);
+	if (rc == 0)
+		rc = (ssize_t)resp.out_len;
+	else if (resp.status == 416)
+		rc = 0; /* the range starts at or past the end */
+	else
+		rc = s3_fail(m, &r, &resp, (int)rc);
+	http_response_free(&resp);
+	free(full);
+	return rc;
+}
+
+int s3_put(void *mnt, const char *key, const void *buf, size_t len,
+	   const struct scopefs_object_meta *meta, size_t nmeta,
+	   struct scopefs_object_attr *out)
+{
+	struct s3_mount *m = mnt;
+	struct http_response resp;
+	struct sigv4_pair *h = NULL;
+	struct s3_req r = { .op = "put", .name = key, .method = "PUT",
+			    .body = buf, .body_len = len };
+	char *full = NULL;
+	int rc;
+
+	if (m->read_only)
+		return -EROFS;
+	if ((rc = s3_key_check(m, r.op, key, 0)) < 0)
+		return rc;
+	if (len > S3_MAX_PUT) {
+		m->host->set_error(m->host, "put '%s': %zu bytes is more than "
+				   "a single PUT takes", key, len);
+		return -EFBIG;
+	}
+	rc = s3_meta_headers(m, r.op, key, meta, nmeta, &h);
+	if (rc < 0)
+		return rc;
+	if (!(full = s3_key_full(m, r.op, key))) {
+		free(h);
+		return -errno;
+	}
+	r.key = full;
+	r.headers = h;
+	r.nheaders = nmeta;
+	rc = s3_send(m, &r, &resp);
+	if (rc < 0) {
+		rc = s3_fail(m, &r, &resp, rc);
+	} else if (out) {
+		/* No Last-Modified in a PUT answer: its Date is the time
+		 * the object was stored. */
+		s3_attr_from_headers(&resp, out);
+		out->size = len;
+	}
+	http_response_free(&resp);
+	free(full);
+	free(h);
+	return rc;
+}
+
+int s3_remove(void *mnt, const char *key)
+{
+	struct s3_mount *m = mnt;
+	struct http_response resp;
+	struct s3_req r = { .op = "remove", .name = key, .method = "DELETE" };
+	char *full;
+	int rc;
+
+	if (m->read_only)
+		return -EROFS;
+	if ((rc = s3_key_check(m, r.op, key, 0)) < 0)
+		return rc;
+	if (!(full = s3_key_full(m, r.op, key)))
+		return -errno;
+	r.key = full;
+	rc = s3_send(m, &r, &resp);
+	if (rc < 0)
+		rc = s3_fail(m, &r, &resp, rc); /* NoSuchBucket: -EIO */
+	if (rc == -ENOENT)
+		rc = 0; /* S3 says 204 anyway; others say 404 */
+	http_response_free(&resp);
+	free(full);
+	return rc;
+}

@@ -1,0 +1,223 @@
+/* s3_request: turn a struct s3_req into a signed HTTP request, and tell
+ * about failures once.  Addressing (path or virtual-hosted style) was
+ * settled in mount_open: origin + bucket_path + "/" + encoded key. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "credentials.h"
+#include "s3.h"
+#include "s3_xml.h"
+#include "strbuf.h"
+
+/* The "Name: value" lines curl sends: the signed headers (Host included,
+ * so curl sends exactly the value signed), the unsigned extras, then
+ * Authorization. */
+static struct curl_slist *header_lines(const struct sigv4_pair *h, size_t n,
+				       const struct s3_req *r,
+				       const char *auth)
+{
+	struct curl_slist *l = NULL, *t;
+	struct strbuf b = STRBUF_INIT;
+
+	for (size_t i = 0; i < n; i++)
+		sb_addf(&b, "%s: %s%c", h[i].name, h[i].value, '\0');
+	for (size_t i = 0; i < r->nheaders; i++)
+		if (strncasecmp(r->headers[i].name, "x-amz-", 6) != 0)
+			sb_addf(&b, "%s: %s%c", r->headers[i].name,
+				r->headers[i].value, '\0');
+	sb_addf(&b, "Authorization: %s", auth);
+	if (b.oom) {
+		sb_free(&b);
+		return NULL;
+	}
+	/* b holds NUL-separated lines; curl copies each. */
+	for (const char *p = b.s; p < b.s + b.len + 1; p += strlen(p) + 1) {
+		t = curl_slist_append(l, p);
+		if (!t) {
+			curl_slist_free_all(l);
+			l = NULL;
+			break;
+		}
+		l = t;
+	}
+	sb_free(&b);
+	return l;
+}
+
+static char *request_path(const struct s3_mount *m, const char *key)
+{
+	struct strbuf b = STRBUF_INIT;
+
+	sb_add(&b, m->bucket_path);
+	sb_addc(&b, '/');
+	if (key)
+		sb_add_uri_encoded(&b, key, 1);
+	return sb_done(&b);
+}
+
+int s3_send(struct s3_mount *m, const struct s3_req *r,
+	    struct http_response *resp)
+{
+	struct sigv4_pair *h = NULL;
+	struct sigv4_result sig = { 0 };
+	struct s3_key key = { 0 };
+	struct curl_slist *lines = NULL;
+	char date[17], payload[65];
+	char *query = NULL, *path = NULL, *url = NULL;
+	size_t n = 0;
+	int rc;
+
+	memset(resp, 0, sizeof *resp);
+	rc = s3_creds_get(m->creds, &key);
+	if (rc < 0)
+		return rc; /* s3_creds_get said why */
+	rc = -ENOMEM;
+	query = s3_sigv4_canonical_query(r->query, r->nquery);
+	path = request_path(m, r->key);
+	h = calloc(4 + r->nheaders, sizeof *h);
+	if (!query || !path || !h)
+		goto out;
+	{
+		struct strbuf u = STRBUF_INIT;
+		sb_addf(&u, "%s%s%s%s", m->origin, path, query[0] ? "?" : "",
+			query);
+		url = sb_done(&u);
+		if (!url)
+			goto out;
+	}
+
+	if (r->body_len == 0)
+		snprintf(payload, sizeof payload, "%s", SIGV4_EMPTY_SHA256);
+	else if (m->cfg->unsigned_payload)
+		snprintf(payload, sizeof payload, "%s", SIGV4_UNSIGNED);
+	else
+		s3_sigv4_sha256_hex(r->body, r->body_len, payload);
+	s3_sigv4_amz_date((long long)time(NULL), date);
+
+	h[n++] = (struct sigv4_pair){ "Host", m->host_header };
+	h[n++] = (struct sigv4_pair){ "x-amz-content-sha256", payload };
+	h[n++] = (struct sigv4_pair){ "x-amz-date", date };
+	if (key.session_token)
+		h[n++] = (struct sigv4_pair){ "x-amz-security-token",
+					      key.session_token };
+	for (size_t i = 0; i < r->nheaders; i++)
+		if (strncasecmp(r->headers[i].name, "x-amz-", 6) == 0)
+			h[n++] = r->headers[i];
+
+	rc = s3_sigv4_sign(&(struct sigv4_request){
+				   .method = r->method,
+				   .canonical_uri = path,
+				   .canonical_query = query,
+				   .headers = h,
+				   .nheaders = n,
+				   .payload_hash = payload,
+				   .amz_date = date,
+				   .region = m->cfg->region,
+				   .service = "s3",
+				   .access_key_id = key.access_key_id,
+				   .secret_key = key.secret_key,
+			   },
+			   &sig);
+	if (rc < 0)
+		goto out;
+	lines = header_lines(h, n, r, sig.authorization);
+	rc = -ENOMEM;
+	if (!lines)
+		goto out;
+	rc = http_perform(m->http,
+			  &(struct http_request){
+				  .method = r->method,
+				  .url = url,
+				  .headers = lines,
+				  .body = r->body,
+				  .body_len = r->body_len,
+				  .out = r->out,
+				  .out_cap = r->out_cap,
+				  .skip_on_200 = r->skip_on_200,
+			  },
+			  resp);
+out:
+	if (rc < 0 && resp->status == 0 && resp->curl_code == CURLE_OK)
+		m->host->set_error(m->host, "%s '%s': %s", r->op,
+				   r->name ? r->name : "", strerror(-rc));
+	curl_slist_free_all(lines);
+	s3_sigv4_result_free(&sig);
+	s3_key_clear(&key);
+	free(h);
+	free(query);
+	free(path);
+	free(url);
+	return rc;
+}
+
+void s3_error_of(const struct http_response *resp, char *code,
+		 size_t codelen, char *msg, size_t msglen)
+{
+	const char *hc, *hm;
+
+	code[0] = msg[0] = '\0';
+	if (resp->body &&
+	    s3_xml_parse_error(resp->body, resp->body_len, code, codelen, msg,
+			       msglen) == 0)
+		return;
+	/* HEAD answers have no body; some servers say it in headers. */
+	hc = http_header(resp, "x-amz-error-code");
+	hm = http_header(resp, "x-amz-error-message");
+	snprintf(code, codelen, "%s", hc ? hc : "");
+	snprintf(msg, msglen, "%s", hm ? hm : "");
+}
+
+/* S3 error codes that say more than their status. */
+static int refine(int err, const char *code)
+{
+	static const struct {
+		const char *code;
+		int err;
+	} map[] = {
+		{ "SlowDown", -EAGAIN },
+		{ "NoSuchKey", -ENOENT },
+		{ "NoSuchBucket", -EIO }, /* not "no such file" */
+		{ "EntityTooLarge", -EFBIG },
+		{ "MetadataTooLarge", -E2BIG },
+		{ "InvalidRange", -ERANGE },
+		{ "PreconditionFailed", -ESTALE },
+		{ "RequestTimeout", -ETIMEDOUT },
+		{ "NotImplemented", -EOPNOTSUPP },
+		{ "MethodNotAllowed", -EOPNOTSUPP },
+		{ "ExpiredToken", -EACCES },
+		{ "InvalidAccessKeyId", -EACCES },
+		{ "SignatureDoesNotMatch", -EACCES },
+		{ "KeyTooLongError", -ENAMETOOLONG },
+		{ "BucketAlreadyExists", -EEXIST },
+		{ "BucketAlreadyOwnedByYou", -EEXIST },
+	};
+
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (strcmp(code, map[i].code) == 0)
+			return map[i].err;
+	return err;
+}
+
+int s3_fail(struct s3_mount *m, const struct s3_req *r,
+	    const struct http_response *resp, int err)
+{
+	char code[128], msg[512], what[CURL_ERROR_SIZE + 300];
+
+	if (resp->curl_code == CURLE_OK && resp->status == 0)
+		return err; /* nothing was sent; s3_send said why */
+	s3_error_of(resp, code, sizeof code, msg, sizeof msg);
+	if (resp->curl_code == CURLE_OK)
+		err = refine(err, code);
+	http_describe(m->origin, resp, what, sizeof what);
+	m->host->log(m->host, err == -ENOENT ? SCOPEFS_LOG_DEBUG
+					     : SCOPEFS_LOG_WARN,
+		     "%s '%s': %s%s%s%s%s", r->op, r->name ? r->name : "",
+		     what, code[0] ? " " : "", code, msg[0] ? ": " : "", msg);
+	m->host->set_error(m->host, "%s '%s': %s%s%s%s%s", r->op,
+			   r->name ? r->name : "", what, code[0] ? " " : "",
+			   code, msg[0] ? ": " : "", msg);
+	return err;
+}

@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""An S3 endpoint that fails on purpose, for the retry tests.
+
+    faulty_s3.py --fail N --status S [--count-file F] [--copy-error]
+
+Prints its port on stdout once listening.  A ListObjectsV2 request (the
+mount check) always succeeds with an empty listing.  Every other request
+is answered with status S and an S3 <Error> body the first N times (N < 0:
+always), then 200 (HEAD/GET: a 5-byte object "hello").  After every
+request, --count-file holds "requests=N" (listings not counted).
+With --copy-error, a CopyObject (PUT with x-amz-copy-source) that gets
+through is answered 200 with an <Error> body, as S3 may do.
+Signatures are not checked.
+"""
+import argparse
+import os
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+CODES = {500: "InternalError", 503: "SlowDown", 429: "SlowDown", 403: "AccessDenied"}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--fail", type=int, default=-1)
+    ap.add_argument("--status", type=int, default=500)
+    ap.add_argument("--count-file")
+    ap.add_argument("--copy-error", action="store_true")
+    args = ap.parse_args()
+    state = {"n": 0}
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *a):
+            pass
+
+        def send(self, status, body, headers=(), head=False):
+            data = body.encode()
+            self.send_response(status)
+            for k, v in headers:
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if not head:
+                self.wfile.write(data)
+
+        def handle_any(self, head=False):
+            length = int(self.headers.get("Content-Length") or 0)
+            if length:
+                self.rfile.read(length)
+            if "list-type=2" in self.path:
+                return self.send(200, '<?xml version="1.0" encoding="UTF-8"?>'
+                                 "<ListBucketResult><Name>b</Name><KeyCount>0</KeyCount>"
+                                 "<IsTruncated>false</IsTruncated></ListBucketResult>",
+                                 [("Content-Type", "application/xml")], head)
+            with lock:
+                state["n"] += 1
+                n = state["n"]
+                if args.count_file:
+                    with open(args.count_file, "w") as f:
+                        f.write("requests=%d\n" % n)
+            if args.fail < 0 or n <= args.fail:
+                code = CODES.get(args.status, "InternalError")
+                return self.send(args.status, '<?xml version="1.0" encoding="UTF-8"?>'
+                                 "<Error><Code>%s</Code><Message>injected failure %d"
+                                 "</Message></Error>" % (code, n),
+                                 [("Content-Type", "application/xml")], head)
+            if args.copy_error and self.headers.get("x-amz-copy-source"):
+                return self.send(200, '<?xml version="1.0" encoding="UTF-8"?>'
+                                 "<Error><Code>InternalError</Code><Message>copy "
+                                 "failed after 200</Message></Error>",
+                                 [("Content-Type", "application/xml")], head)
+            self.send(200, "hello", [("ETag", '"5d41402abc4b2a76b9719d911017c592"'),
+                                     ("Last-Modified", "Wed, 25 Nov 2026 13:00:00 GMT")], head)
+
+        def do_GET(self):
+            self.handle_any()
+
+        def do_HEAD(self):
+            self.handle_any(head=True)
+
+        def do_PUT(self):
+            self.handle_any()
+
+        def do_POST(self):
+            self.handle_any()
+
+        def do_DELETE(self):
+            self.handle_any()
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    # One write, then no more: the reader closes the pipe once it has
+    # the line (with PYTHONUNBUFFERED, print() would write twice).
+    sys.stdout.write("%d\n" % srv.server_address[1])
+    sys.stdout.flush()
+    sys.stdout = open(os.devnull, "w")
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -31,7 +31,31 @@ struct dir_handle {
 	struct dir_entry *e;
 	size_t n, cap;
 	int served; /* a read past offset 0 happened: rewinddir reloads */
+	struct dir_handle *prev, *next; /* in mount.dirs */
 };
+
+static void dirs_add(struct mount *m, struct dir_handle *d)
+{
+	pthread_mutex_lock(&m->dirs_lock);
+	d->prev = NULL;
+	d->next = m->dirs;
+	if (d->next)
+		d->next->prev = d;
+	m->dirs = d;
+	pthread_mutex_unlock(&m->dirs_lock);
+}
+
+static void dirs_del(struct mount *m, struct dir_handle *d)
+{
+	pthread_mutex_lock(&m->dirs_lock);
+	if (d->prev)
+		d->prev->next = d->next;
+	else
+		m->dirs = d->next;
+	if (d->next)
+		d->next->prev = d->prev;
+	pthread_mutex_unlock(&m->dirs_lock);
+}
 
 static struct mount *mnt_of(fuse_req_t req)
 {
@@ -806,7 +830,9 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino,
 	}
 	fi->fh = (uint64_t)(uintptr_t)d;
 	fi->cache_readdir = 0;
+	dirs_add(m, d);
 	if (fuse_reply_open(req, fi) != 0) {
+		dirs_del(m, d);
 		dir_clear(d);
 		free(d->e);
 		free(d);
@@ -905,6 +931,7 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t ino,
 	struct dir_handle *d = (struct dir_handle *)(uintptr_t)fi->fh;
 
 	(void)ino;
+	dirs_del(mnt_of(req), d);
 	dir_clear(d);
 	free(d->e);
 	free(d);
@@ -1041,6 +1068,29 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off,
 			      : -EOPNOTSUPP;
 	call_end(m);
 	reply_status(req, r);
+}
+
+static void teardown_file(void *hp, void *ctx)
+{
+	struct mount *m = ctx;
+	struct handle *h = hp;
+
+	if (m->ops->flush)
+		m->ops->flush(m->mnt, h->fh);
+	m->ops->release(m->mnt, h->fh);
+	free(h);
+}
+
+void fuse_ops_teardown(struct mount *m)
+{
+	inode_drain_open(&m->inodes, teardown_file, m);
+	while (m->dirs) {
+		struct dir_handle *d = m->dirs;
+		m->dirs = d->next;
+		dir_clear(d);
+		free(d->e);
+		free(d);
+	}
 }
 
 const struct fuse_lowlevel_ops scopefs_fuse_ops = {

@@ -457,3 +457,12 @@ void *inode_open_any(struct inode_table *t, struct inode *n)
 	pthread_mutex_unlock(&t->lock);
 	return h;
 }
+
+void inode_drain_open(struct inode_table *t, void (*fn)(void *h, void *ctx),
+		      void *ctx)
+{
+	for (struct inode *n = &t->root; n; n = n->all_next) {
+		while (n->nopen)
+			fn(n->open[--n->nopen], ctx);
+	}
+}

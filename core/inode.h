@@ -81,6 +81,10 @@ int inode_rename(struct inode_table *t, struct inode *parent, const char *name,
  * file when it has no name. */
 int inode_open_add(struct inode_table *t, struct inode *n, void *h);
 void inode_open_del(struct inode_table *t, struct inode *n, void *h);
+/* At teardown: hand every remembered open handle to fn and forget them
+ * (the session is over, no release will come for them). */
+void inode_drain_open(struct inode_table *t, void (*fn)(void *h, void *ctx),
+		      void *ctx);
 /* Some open handle of N, or NULL. */
 void *inode_open_any(struct inode_table *t, struct inode *n);
 

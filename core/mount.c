@@ -51,6 +51,7 @@ static int build_session(struct mount *m, const char *opts, char *err,
 	args = (struct fuse_args)FUSE_ARGS_INIT(argc, argv);
 	m->se = fuse_session_new(&args, &scopefs_fuse_ops,
 				 sizeof scopefs_fuse_ops, m);
+	fuse_opt_free_args(&args); /* libfuse may have copied them */
 	if (!m->se) {
 		snprintf(err, errlen,
 			 "[mount %s]: FUSE refused the options '%s%s%s' (see "
@@ -107,6 +108,7 @@ int mount_start(struct mount *m, const struct cfg_mount *cfg,
 	int r;
 
 	memset(m, 0, sizeof *m);
+	pthread_mutex_init(&m->dirs_lock, NULL);
 	m->cfg = cfg;
 	m->be = be;
 	snprintf(m->label, sizeof m->label, "[mount %s]", cfg->path);
@@ -232,6 +234,7 @@ void mount_finish(struct mount *m)
 		fuse_session_destroy(m->se);
 		m->se = NULL;
 	}
+	fuse_ops_teardown(m);
 	objfs_close(m->objfs);
 	m->objfs = NULL;
 	if (m->pmnt)
@@ -239,6 +242,7 @@ void mount_finish(struct mount *m)
 	m->pmnt = m->mnt = NULL;
 	inode_table_destroy(&m->inodes);
 	pthread_mutex_destroy(&m->lock);
+	pthread_mutex_destroy(&m->dirs_lock);
 }
 
 /* Undo the octal escapes (\040 for space) of /proc/self/mountinfo. */

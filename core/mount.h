@@ -30,6 +30,10 @@ struct mount {
 	int keep_cache;          /* page cache may survive an open */
 	int stable_ino;          /* report the plugin's st_ino */
 	struct fuse_session *se;
+	/* Open directory handles, so teardown can free those the kernel
+	 * never released (fuse_ops.c owns the list). */
+	pthread_mutex_t dirs_lock;
+	void *dirs;
 	pthread_t thread;
 	int running;
 	int loop_status;
@@ -51,6 +55,10 @@ void mount_finish(struct mount *m);
 /* The low-level FUSE operations (fuse_ops.c). */
 struct fuse_lowlevel_ops;
 extern const struct fuse_lowlevel_ops scopefs_fuse_ops;
+
+/* After the session ended: release what the kernel left open (files
+ * are flushed to the plugin first, as on close). */
+void fuse_ops_teardown(struct mount *m);
 
 /* Is PATH already a mount point? (reads /proc/self/mountinfo) */
 int mount_point_busy(const char *path);

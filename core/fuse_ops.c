@@ -438,6 +438,9 @@ static void remove_entry(fuse_req_t req, fuse_ino_t parent, const char *name,
 	}
 	if (!r)
 		inode_unlink(&m->inodes, inode_get(&m->inodes, parent), name);
+	else
+		log_debug("%s %s: %s", dir ? "rmdir" : "unlink", path,
+			  strerror(-r));
 	reply_status(req, r);
 }
 

@@ -143,7 +143,8 @@ void cache_put(struct cache *c, const char *path, int exists,
 	pthread_mutex_unlock(&c->lock);
 }
 
-void cache_set_listed(struct cache *c, const char *path, double ttl)
+void cache_set_listed(struct cache *c, const char *path, double since,
+		      double ttl)
 {
 	struct centry *e;
 
@@ -151,8 +152,10 @@ void cache_set_listed(struct cache *c, const char *path, double ttl)
 		return;
 	pthread_mutex_lock(&c->lock);
 	e = *find(c, path, hash_str(path));
+	/* Counted from before the listing began, so the flag never outlives
+	 * the children's own entries (which all expire later). */
 	if (e && e->exists && S_ISDIR(e->st.st_mode))
-		e->listed_until = now_mono() + ttl;
+		e->listed_until = since + ttl;
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -206,6 +209,8 @@ void cache_drop(struct cache *c, const char *path)
 		c->count--;
 	}
 	pthread_mutex_unlock(&c->lock);
+	/* With the entry gone, a listed parent would answer ENOENT. */
+	cache_unlist_parent(c, path);
 }
 
 void cache_drop_tree(struct cache *c, const char *path)

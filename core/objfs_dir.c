@@ -196,11 +196,13 @@ static int list_fn(void *ctx, const char *key, int is_prefix,
 			  2);
 		return l->err = l->fill(l->ctx, name, NULL);
 	}
-	if (!is_prefix || !cache_get(&l->fs->cache, path, &ce) || !ce.exists)
-		cache_put(&l->fs->cache, path, 1, &st, is_prefix ? "" : a->etag,
-			  l->fs->p.ttl, !is_prefix && !meta);
-	else
-		st = ce.st;
+	/* Every child's entry is (re)written, so none expires before the
+	 * directory's "listed in full" flag (cache_set_listed). */
+	if (is_prefix && cache_get(&l->fs->cache, path, &ce) && ce.exists &&
+	    S_ISDIR(ce.st.st_mode))
+		st = ce.st; /* keep a marker's mode from an earlier HEAD */
+	cache_put(&l->fs->cache, path, 1, &st, is_prefix ? "" : a->etag,
+		  l->fs->p.ttl, !is_prefix && !meta);
 	l->err = l->fill(l->ctx, name, &st);
 	return l->err;
 }
@@ -231,6 +233,7 @@ static int o_readdir(void *mnt, const char *path, scopefs_fill_fn fill,
 	struct objfs *fs = mnt;
 	char prefix[PATH_MAX], token[SCOPEFS_TOKEN_MAX] = "";
 	struct lister l = {fs, path, 0, fill, ctx, 0};
+	double since = now_mono();
 	struct stat st;
 	int r;
 
@@ -252,7 +255,7 @@ static int o_readdir(void *mnt, const char *path, scopefs_fill_fn fill,
 	if (obj_stat(fs, path, &st, NULL) == 0) {
 		if (strcmp(path, ".") == 0)
 			cache_put(&fs->cache, path, 1, &st, "", fs->p.ttl, 0);
-		cache_set_listed(&fs->cache, path, fs->p.ttl);
+		cache_set_listed(&fs->cache, path, since, fs->p.ttl);
 	}
 	return 0;
 }
@@ -285,6 +288,7 @@ static int o_mkdir(void *mnt, const char *path, mode_t mode,
 		   const struct scopefs_caller *who, struct stat *st)
 {
 	struct objfs *fs = mnt;
+	double since = now_mono();
 	int r;
 
 	stat_from_object(fs, st, NULL, 1);
@@ -297,7 +301,7 @@ static int o_mkdir(void *mnt, const char *path, mode_t mode,
 		return r;
 	cache_put(&fs->cache, path, 1, st, "", fs->p.ttl, 0);
 	/* A new directory is empty: it is "listed" from the start. */
-	cache_set_listed(&fs->cache, path, fs->p.ttl);
+	cache_set_listed(&fs->cache, path, since, fs->p.ttl);
 	return 0;
 }
 

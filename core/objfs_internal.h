@@ -40,8 +40,10 @@ int cache_get(struct cache *c, const char *path, struct centry *out);
 void cache_put(struct cache *c, const char *path, int exists,
 	       const struct stat *st, const char *etag, double ttl,
 	       int from_list);
-/* Mark directory PATH as completely listed for ttl seconds. */
-void cache_set_listed(struct cache *c, const char *path, double ttl);
+/* Mark directory PATH as completely listed by a listing that began at
+ * SINCE (now_mono()), for ttl seconds from then. */
+void cache_set_listed(struct cache *c, const char *path, double since,
+		      double ttl);
 /* Is PATH a child of a directory whose listing is cached in full? Then
  * a miss means "does not exist". */
 int cache_parent_listed(struct cache *c, const char *path);

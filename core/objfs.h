@@ -15,7 +15,7 @@ struct objfs;
  * core (the plugin never sees these keys). */
 struct objfs_params {
 	uint64_t part_size;       /* multipart part size (default 8 MiB) */
-	unsigned parallelism;     /* parts / ranges in flight per mount (8) */
+	unsigned parallelism;     /* parts / ranges in flight per mount (16) */
 	uint64_t readahead_max;   /* largest readahead window per file */
 	uint64_t memory_budget;   /* bytes of part and readahead buffers */
 	int stage_all;            /* write_mode = stage: always stage on disk */

@@ -11,7 +11,7 @@
 #include "log.h"
 #include "objfs_internal.h"
 
-enum { CHUNK = 4 << 20, FIRST_WINDOW = 1 << 20 };
+enum { CHUNK = 8 << 20, FIRST_WINDOW = 1 << 20 };
 
 struct chunk_job {
 	struct ra_chunk *c;

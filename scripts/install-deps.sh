@@ -18,6 +18,13 @@ for set in "${@:-build}"; do
 	esac
 done
 
+# The test servers run on Node.js; CI images bring Node 20 themselves,
+# a bare Debian 12 gets Debian's.
+case "$want" in *libcriterion*)
+	command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 ||
+		want="$want nodejs npm" ;;
+esac
+
 missing=""
 for p in $want; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -144,7 +144,7 @@ void cache_put(struct cache *c, const char *path, int exists,
 }
 
 void cache_set_listed(struct cache *c, const char *path, double since,
-		      double ttl)
+		      double ttl, int small)
 {
 	struct centry *e;
 
@@ -154,8 +154,10 @@ void cache_set_listed(struct cache *c, const char *path, double since,
 	e = *find(c, path, hash_str(path));
 	/* Counted from before the listing began, so the flag never outlives
 	 * the children's own entries (which all expire later). */
-	if (e && e->exists && S_ISDIR(e->st.st_mode))
+	if (e && e->exists && S_ISDIR(e->st.st_mode)) {
 		e->listed_until = since + ttl;
+		e->small = small;
+	}
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -168,6 +170,20 @@ static void parent_of(const char *path, char *out, size_t size)
 		snprintf(out, size, ".");
 	else
 		snprintf(out, size, "%.*s", (int)(slash - path), path);
+}
+
+int cache_parent_small(struct cache *c, const char *path, char *parent,
+		       size_t size)
+{
+	struct centry *e;
+	int small;
+
+	parent_of(path, parent, size);
+	pthread_mutex_lock(&c->lock);
+	e = *find(c, parent, hash_str(parent));
+	small = e && e->exists && e->small;
+	pthread_mutex_unlock(&c->lock);
+	return small;
 }
 
 int cache_parent_listed(struct cache *c, const char *path)

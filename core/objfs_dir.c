@@ -73,6 +73,30 @@ static int dir_probe(struct objfs *fs, const char *path, struct stat *st)
 	return 0;
 }
 
+static int o_readdir(void *mnt, const char *path, scopefs_fill_fn fill,
+		     void *ctx);
+
+static int ignore_entry(void *ctx, const char *name, const struct stat *st)
+{
+	(void)ctx, (void)name, (void)st;
+	return 0;
+}
+
+/* Directories up to this many entries are listed again rather than
+ * probed name by name (HEAD + LIST) when a lookup misses. */
+enum { RELIST_MAX = 256 };
+
+/* List the parent of PATH again if its last listing was small. */
+static int relist_parent(struct objfs *fs, const char *path)
+{
+	char parent[PATH_MAX];
+
+	if (fs->p.ttl <= 0 ||
+	    !cache_parent_small(&fs->cache, path, parent, sizeof parent))
+		return -ENOENT;
+	return o_readdir(fs, parent, ignore_entry, NULL);
+}
+
 int obj_stat(struct objfs *fs, const char *path, struct stat *st,
 	     char etag[SCOPEFS_ETAG_MAX])
 {
@@ -105,6 +129,21 @@ int obj_stat(struct objfs *fs, const char *path, struct stat *st,
 	}
 	if (!ce.exists && cache_parent_listed(&fs->cache, path))
 		return -ENOENT;
+	if (!ce.exists && relist_parent(fs, path) == 0) {
+		/* The parent fits one listing: one request answers for this
+		 * name and for its siblings' lookups to come (tar x, cp -r
+		 * into a directory), where HEAD + LIST answer for one. */
+		if (cache_get(&fs->cache, path, &ce) && ce.from_list != 2) {
+			if (!ce.exists)
+				return -ENOENT;
+			*st = ce.st;
+			if (etag)
+				snprintf(etag, SCOPEFS_ETAG_MAX, "%s", ce.etag);
+			return 0;
+		}
+		if (cache_parent_listed(&fs->cache, path))
+			return -ENOENT;
+	}
 	r = head_stat(fs, path, st, etag, 0);
 	if (r == -ENOENT) {
 		r = dir_probe(fs, path, st);
@@ -143,6 +182,7 @@ struct lister {
 	scopefs_fill_fn fill;
 	void *ctx;
 	int err;
+	size_t count;
 };
 
 static void child_path(const char *dir, const char *name, char *out,
@@ -179,6 +219,7 @@ static int list_fn(void *ctx, const char *key, int is_prefix,
 	    strcmp(name, "..") == 0)
 		return 0;
 	child_path(l->dir, name, path, sizeof path);
+	l->count++;
 	stat_from_object(l->fs, &st, is_prefix ? NULL : a, is_prefix);
 	for (size_t i = 0; i < nmeta; i++)
 		meta_apply(&st, meta[i].key, meta[i].value);
@@ -232,10 +273,10 @@ static int o_readdir(void *mnt, const char *path, scopefs_fill_fn fill,
 {
 	struct objfs *fs = mnt;
 	char prefix[PATH_MAX], token[SCOPEFS_TOKEN_MAX] = "";
-	struct lister l = {fs, path, 0, fill, ctx, 0};
+	struct lister l = {fs, path, 0, fill, ctx, 0, 0};
 	double since = now_mono();
 	struct stat st;
-	int r;
+	int r, pages = 0;
 
 	if ((r = obj_key(path, 1, prefix, sizeof prefix)) < 0)
 		return r;
@@ -247,6 +288,7 @@ static int o_readdir(void *mnt, const char *path, scopefs_fill_fn fill,
 			return l.err;
 		if (r < 0)
 			return objfs_fail(fs, "list", prefix, r);
+		pages++;
 	} while (token[0]);
 	if ((r = list_open_files(fs, path, fill, ctx)) < 0)
 		return r;
@@ -255,7 +297,8 @@ static int o_readdir(void *mnt, const char *path, scopefs_fill_fn fill,
 	if (obj_stat(fs, path, &st, NULL) == 0) {
 		if (strcmp(path, ".") == 0)
 			cache_put(&fs->cache, path, 1, &st, "", fs->p.ttl, 0);
-		cache_set_listed(&fs->cache, path, since, fs->p.ttl);
+		cache_set_listed(&fs->cache, path, since, fs->p.ttl,
+				 pages == 1 && l.count <= RELIST_MAX);
 	}
 	return 0;
 }
@@ -301,7 +344,7 @@ static int o_mkdir(void *mnt, const char *path, mode_t mode,
 		return r;
 	cache_put(&fs->cache, path, 1, st, "", fs->p.ttl, 0);
 	/* A new directory is empty: it is "listed" from the start. */
-	cache_set_listed(&fs->cache, path, since, fs->p.ttl);
+	cache_set_listed(&fs->cache, path, since, fs->p.ttl, 1);
 	return 0;
 }
 

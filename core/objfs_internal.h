@@ -23,6 +23,7 @@ struct centry {
 	char etag[SCOPEFS_ETAG_MAX];
 	double expires;      /* monotonic seconds */
 	double listed_until; /* dir: every child is cached until then */
+	int small;           /* dir: its last full listing was one page */
 	int from_list;       /* 1: attributes from a listing, no metadata;
 			      * 2: known to exist, attributes unknown */
 };
@@ -43,7 +44,11 @@ void cache_put(struct cache *c, const char *path, int exists,
 /* Mark directory PATH as completely listed by a listing that began at
  * SINCE (now_mono()), for ttl seconds from then. */
 void cache_set_listed(struct cache *c, const char *path, double since,
-		      double ttl);
+		      double ttl, int small);
+/* Was the parent of PATH last listed in one page (even if that is no
+ * longer fresh)?  Then listing it again is the cheapest lookup. */
+int cache_parent_small(struct cache *c, const char *path, char *parent,
+		       size_t size);
 /* Is PATH a child of a directory whose listing is cached in full? Then
  * a miss means "does not exist". */
 int cache_parent_listed(struct cache *c, const char *path);

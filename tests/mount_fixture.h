@@ -14,12 +14,21 @@
  *   SCOPEFS_TEST_BACKEND  which [backend] fragment to mount (default local)
  *   SCOPEFS_TEST_LOG_LEVEL  log_level of the daemon (default info)
  *   SCOPEFS_KEEP_TMP      keep the temporary directory for inspection
+ *   S3_PORT               the s3 backend's server on 127.0.0.1 (default
+ *                         19050: tests/servers/servers.sh, start_s3)
+ *   SCOPEFS_REQUIRE_SERVERS  1: a backend whose server does not answer
+ *                         fails the test instead of skipping it
  *
  * Layout of the temporary directory DIR:
  *   DIR/scopefs.conf  DIR/daemon.log  DIR/daemon.pid
  *   DIR/mnt/NAME      the mount points
  *   DIR/data          the local backend's root; a mount's files are in
  *                     DIR/data/PREFIX (job/job_1/cluster_storage, ...)
+ *   DIR/cache         cache_dir (the object layer's staging), s3 only
+ *
+ * The s3 backend puts every test under its own base in the bucket, the
+ * basename of DIR (s3://testbucket/scopefs-test.XXXXXX/PREFIX/...), so
+ * tests never see each other's objects.
  *
  * Criterion ignores assertions made in .fini and skips .fini when .init
  * fails, hence: fx_start() cleans up itself before failing, MOUNT_TEST()
@@ -37,6 +46,8 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <netdb.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -44,6 +55,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -62,15 +74,31 @@ extern char **environ;
  * same POSIX suite runs against every backend listed here. */
 struct fx_backend {
 	const char *name;
-	/* The section; every "%1$s" is replaced by the test's DIR. */
+	/* The section; every "%1$s" is replaced by the test's DIR, "%2$s"
+	 * by the server's port (S3_PORT), "%3$s" by DIR's basename. */
 	const char *section;
 	/* Mounts are plain directories DIR/data/PREFIX on this host, so tests
 	 * may look at (and tamper with) the backing files. */
 	int has_backing_dir;
+	/* An object store (the core's object layer): the config gets
+	 * cache_dir = DIR/cache and, holding keys, mode 0600. */
+	int object_store;
+	/* The environment variable with the server's port and its default;
+	 * NULL when the backend needs no server. */
+	const char *port_env, *port_default;
 };
 
+/* s3: the test server of tests/servers/servers.sh (start_s3). */
+#define FX_S3_SECTION                                                        \
+	"[backend default]\nplugin = s3\n"                                    \
+	"endpoint = http://127.0.0.1:%2$s\nbucket = testbucket\n"             \
+	"prefix = %3$s\naccess_key_id = S3RVER\n"                             \
+	"secret_access_key = S3RVER\n"
+
 static const struct fx_backend fx_backends[] = {
-	{ "local", "[backend default]\nplugin = local\nroot = %1$s/data\n", 1 },
+	{ "local", "[backend default]\nplugin = local\nroot = %1$s/data\n", 1,
+	  0, NULL, NULL },
+	{ "s3", FX_S3_SECTION, 0, 1, "S3_PORT", "19050" },
 };
 
 /* One [mount] of a test's configuration. */
@@ -101,6 +129,9 @@ struct fx {
 	char log[PATH_MAX];
 	char bin[PATH_MAX];
 	const struct fx_backend *backend;
+	/* further "key = value\n" lines for the [backend default] section
+	 * (e.g. write_mode = stage), set before fx_configure; or NULL */
+	const char *backend_keys;
 	int nmounts;
 	char mnt[FX_MAX_MOUNTS][PATH_MAX];
 	char backing[FX_MAX_MOUNTS][PATH_MAX]; /* "" without a backing dir */
@@ -269,12 +300,32 @@ static inline const char *fx_bpath(int i, const char *rel)
 	return fx_fmt("%s%s%s", fx.backing[i], *rel ? "/" : "", rel);
 }
 
+static inline void fx_finish(void);
+static inline void fx_teardown(void);
+
+/* Skip the rest of a MOUNT_TEST: stop the daemon first (and fail if it
+ * did not exit 0 with its mounts gone), clean up as .fini would (Criterion
+ * runs no .fini after a skip), then report the skip with its reason. */
+#define FX_SKIP(...)                                                         \
+	do {                                                                 \
+		fx_finish();                                                 \
+		fx_teardown();                                               \
+		cr_skip_test(__VA_ARGS__);                                   \
+	} while (0)
+
 /* Skip the test when the backend keeps no plain directory on this host. */
 static inline void fx_need_backing(void)
 {
 	if (!fx.backend->has_backing_dir)
-		cr_skip_test("backend %s has no backing directory to look at",
-			     fx.backend->name);
+		FX_SKIP("backend %s has no backing directory to look at",
+			fx.backend->name);
+}
+
+/* The backend is an object store (the core's object layer): no hard
+ * links, no RENAME_EXCHANGE, no xattrs, no device nodes or fifos. */
+static inline int fx_object_store(void)
+{
+	return fx.backend && fx.backend->object_store;
 }
 
 /* ---- small file helpers ------------------------------------------------ */
@@ -596,6 +647,62 @@ static inline const struct fx_backend *fx_pick_backend(void)
 	return NULL;
 }
 
+/* The port of BE's server ("" when it needs none). */
+static inline const char *fx_server_port(const struct fx_backend *be)
+{
+	if (!be->port_env)
+		return "";
+	const char *p = getenv(be->port_env);
+	return p && *p ? p : be->port_default;
+}
+
+/* Something accepts TCP connections on 127.0.0.1:PORT (within 2 s). */
+static inline int fx_port_answers(const char *port)
+{
+	struct addrinfo hints = { .ai_family = AF_INET,
+				  .ai_socktype = SOCK_STREAM }, *ai = NULL;
+	if (getaddrinfo("127.0.0.1", port, &hints, &ai) != 0 || !ai)
+		return 0;
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int ok = 0;
+	if (s >= 0) {
+		if (connect(s, ai->ai_addr, ai->ai_addrlen) == 0)
+			ok = 1;
+		else if (errno == EINPROGRESS) {
+			struct pollfd pfd = { .fd = s, .events = POLLOUT };
+			int err = 0;
+			socklen_t el = sizeof err;
+			if (poll(&pfd, 1, 2000) == 1 &&
+			    getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &el) == 0 &&
+			    err == 0)
+				ok = 1;
+		}
+		close(s);
+	}
+	freeaddrinfo(ai);
+	return ok;
+}
+
+/* Fail (SCOPEFS_REQUIRE_SERVERS=1) or skip the test when BE's server
+ * does not answer. */
+static inline void fx_need_server(const struct fx_backend *be)
+{
+	if (!be->port_env)
+		return;
+	const char *port = fx_server_port(be);
+	if (fx_port_answers(port))
+		return;
+	const char *req = getenv("SCOPEFS_REQUIRE_SERVERS");
+	if (req && strcmp(req, "1") == 0)
+		cr_assert_fail("backend %s: expected its server on 127.0.0.1:%s "
+			       "(%s; tests/servers/servers.sh), saw nothing "
+			       "answering there (SCOPEFS_REQUIRE_SERVERS=1)",
+			       be->name, port, be->port_env);
+	cr_skip_test("backend %s: no server answers on 127.0.0.1:%s (%s; "
+		     "start it with tests/servers/servers.sh)", be->name,
+		     port, be->port_env);
+}
+
 /* Make DIR, pick the backend, settle the environment.  Idempotent. */
 static inline void fx_prepare_dir(void)
 {
@@ -604,8 +711,9 @@ static inline void fx_prepare_dir(void)
 	fx.backend = fx_pick_backend();
 	if (!fx.backend)
 		cr_assert_fail("SCOPEFS_TEST_BACKEND=%s: expected one of the "
-			       "prepared backends (local), saw an unknown one",
-			       getenv("SCOPEFS_TEST_BACKEND"));
+			       "prepared backends (local, s3), saw an unknown "
+			       "one", getenv("SCOPEFS_TEST_BACKEND"));
+	fx_need_server(fx.backend);
 	const char *tmp = getenv("TMPDIR");
 	snprintf(fx.dir, sizeof fx.dir, "%s/scopefs-test.XXXXXX",
 		 tmp && *tmp ? tmp : "/tmp");
@@ -617,6 +725,8 @@ static inline void fx_prepare_dir(void)
 	snprintf(fx.log, sizeof fx.log, "%s/daemon.log", fx.dir);
 	mkdir(fx_fmt("%s/mnt", fx.dir), 0755);
 	mkdir(fx_fmt("%s/data", fx.dir), 0755);
+	if (fx.backend->object_store)
+		mkdir(fx_fmt("%s/cache", fx.dir), 0700);
 
 	const char *bin = getenv("SCOPEFS_BIN");
 	if (!bin || !*bin)
@@ -636,7 +746,10 @@ static inline void fx_prepare_dir(void)
 static inline void fx_write_head(FILE *f)
 {
 	const char *lvl = getenv("SCOPEFS_TEST_LOG_LEVEL");
-	fprintf(f, "[scopefs]\nlog_level = %s\n\n", lvl && *lvl ? lvl : "info");
+	fprintf(f, "[scopefs]\nlog_level = %s\n", lvl && *lvl ? lvl : "info");
+	if (fx.backend->object_store)
+		fprintf(f, "cache_dir = %s/cache\n", fx.dir);
+	fprintf(f, "\n");
 	fprintf(f, "[identity]\ncloud_id = cld_1\nuser_id = usr_1\n"
 		   "workload = job\nworkload_id = job_1\n\n");
 }
@@ -675,8 +788,15 @@ static inline void fx_configure(const struct fx_mount *m, int n)
 	cr_assert(n <= FX_MAX_MOUNTS, "at most %d mounts", FX_MAX_MOUNTS);
 	FILE *f = fopen(fx.conf, "w");
 	cr_assert(f, "fopen %s: %s", fx.conf, strerror(errno));
+	/* the s3 plugin refuses keys in a file others can read */
+	if (fx.backend->object_store)
+		fchmod(fileno(f), 0600);
 	fx_write_head(f);
-	fprintf(f, fx.backend->section, fx.dir);
+	const char *base = strrchr(fx.dir, '/');
+	fprintf(f, fx.backend->section, fx.dir, fx_server_port(fx.backend),
+		base ? base + 1 : fx.dir);
+	if (fx.backend_keys)
+		fprintf(f, "%s", fx.backend_keys);
 	fx.nmounts = n;
 	for (int i = 0; i < n; i++) {
 		snprintf(fx.mnt[i], PATH_MAX, "%s/mnt/%s", fx.dir, m[i].name);

@@ -11,11 +11,20 @@
 #
 # If tests/servers/servers.sh exists it is sourced, and its start_all and
 # stop_all bracket the run (test servers such as an S3 emulator).
+#
+# After the integration binaries (on the local backend; test_s3 always uses
+# s3), the suites that run on any backend run again on each backend in
+# BACKEND_RUNS ("s3"; "" for none), named BINARY@BACKEND: e.g.
+# `tests/run.sh @s3` runs only those.  SCOPEFS_REQUIRE_SERVERS=1 (the
+# default here) makes a test whose server does not answer fail, not skip.
 set -u
 cd "$(dirname "$0")/.." || exit 2
 
 O=${O:-.}
 TEST_TIMEOUT=${TEST_TIMEOUT:-600}
+BACKEND_RUNS=${BACKEND_RUNS-s3}
+BACKEND_SUITES="test_posix test_differential"
+export SCOPEFS_REQUIRE_SERVERS=${SCOPEFS_REQUIRE_SERVERS:-1}
 out=$(cd "$O" && pwd) || { echo "run.sh: no directory $O" >&2; exit 2; }
 export SCOPEFS_PLUGIN_DIR="$out/plugins"
 export SCOPEFS_BIN="$out/scopefs"
@@ -79,26 +88,54 @@ fi
 passed=0
 failed=0
 failures=""
+
+# run_one NAME BACKEND BIN ARGS...: one binary under the timeout, with
+# SCOPEFS_TEST_BACKEND=BACKEND ("" leaves the environment's).
+run_one() {
+	_name=$1 _backend=$2 _bin=$3
+	shift 3
+	case "$_name" in
+	integration/test_s3) echo "==== $_name (backend s3)" ;;
+	integration/*) echo "==== $_name (backend ${_backend:-${SCOPEFS_TEST_BACKEND:-local}})" ;;
+	*) echo "==== $_name" ;;
+	esac
+	start=$(date +%s)
+	if [ -n "$_backend" ]; then
+		SCOPEFS_TEST_BACKEND=$_backend timeout -k 10 "$TEST_TIMEOUT" "$_bin" "$@"
+	else
+		timeout -k 10 "$TEST_TIMEOUT" "$_bin" "$@"
+	fi
+	rc=$?
+	[ $rc -eq 124 ] && echo "run.sh: $_name timed out after ${TEST_TIMEOUT}s" >&2
+	sweep "$_name" || rc=1
+	took=$(($(date +%s) - start))
+	if [ $rc -eq 0 ]; then
+		passed=$((passed + 1))
+		echo "==== $_name: ok (${took}s)"
+	else
+		failed=$((failed + 1))
+		failures="$failures $_name"
+		echo "==== $_name: FAILED (exit $rc, ${took}s)"
+	fi
+}
+
 for kind in unit integration; do
 	for bin in "$O"/tests/bin/$kind/*; do
 		[ -f "$bin" ] && [ -x "$bin" ] || continue
 		name="$kind/$(basename "$bin")"
 		wanted "$name" || continue
-		echo "==== $name"
-		start=$(date +%s)
-		timeout -k 10 "$TEST_TIMEOUT" "$bin" "$@"
-		rc=$?
-		[ $rc -eq 124 ] && echo "run.sh: $name timed out after ${TEST_TIMEOUT}s" >&2
-		sweep "$name" || rc=1
-		took=$(($(date +%s) - start))
-		if [ $rc -eq 0 ]; then
-			passed=$((passed + 1))
-			echo "==== $name: ok (${took}s)"
-		else
-			failed=$((failed + 1))
-			failures="$failures $name"
-			echo "==== $name: FAILED (exit $rc, ${took}s)"
-		fi
+		run_one "$name" "" "$bin" "$@"
+	done
+done
+
+# The backend-independent suites again, on each other backend.
+for backend in $BACKEND_RUNS; do
+	for suite in $BACKEND_SUITES; do
+		bin="$O/tests/bin/integration/$suite"
+		[ -f "$bin" ] && [ -x "$bin" ] || continue
+		name="integration/$suite@$backend"
+		wanted "$name" || continue
+		run_one "$name" "$backend" "$bin" "$@"
 	done
 done
 

@@ -1,0 +1,1077 @@
+/*
+ * The s3 backend end to end, against the test S3 server
+ * (tests/servers/servers.sh, start_s3; S3_PORT): what a request costs on
+ * the wire (counted by tests/helpers/countproxy between the daemon and the
+ * server), memory while streaming a large file, two daemons on one prefix,
+ * a server that dies during an upload, refused credentials and buckets,
+ * awkward key names, attributes and symlinks across a remount, and the
+ * object layer's caches under repeated listings.
+ *
+ * Always runs on the s3 backend, whatever SCOPEFS_TEST_BACKEND says.  When
+ * the server does not answer: fails with SCOPEFS_REQUIRE_SERVERS=1, else
+ * skips.
+ *
+ * Environment (besides mount_fixture.h's):
+ *   SCOPEFS_COUNTPROXY  the proxy (default: tests/bin/helpers/countproxy
+ *                       beside the daemon)
+ *   SRV_DIR             tests/servers (s3rver-4.js, node_modules), for the
+ *                       test that runs and kills a server of its own
+ *   SCOPEFS_S3_BIG_MIB  size of the large sequential write (default 2048)
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include "mount_fixture.h"
+
+#define M(rel) fx_mpath(0, rel)
+
+/* ---- suite ------------------------------------------------------------- */
+
+/* Processes a test starts besides the fixture's daemon; each is guarded
+ * by a watchdog that kills it (and unmounts) if the test process dies. */
+struct extra {
+	pid_t pid;
+	pid_t watchdog;
+	int watch_fd;
+	char mnt[PATH_MAX]; /* unmounted when the watchdog fires, or "" */
+	char log[PATH_MAX];
+};
+
+static struct extra proxy, daemon_b, server_k;
+
+static void use_s3(void)
+{
+	setenv("SCOPEFS_TEST_BACKEND", "s3", 1);
+	umask(022);
+}
+
+static void guard(struct extra *x)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return;
+	fflush(NULL);
+	pid_t w = fork();
+	if (w < 0) {
+		close(p[0]);
+		close(p[1]);
+		return;
+	}
+	if (w > 0) {
+		close(p[0]);
+		x->watchdog = w;
+		x->watch_fd = p[1];
+		return;
+	}
+	setsid();
+	for (int fd = 3; fd < 1024; fd++)
+		if (fd != p[0])
+			close(fd);
+	char c;
+	ssize_t r;
+	do
+		r = read(p[0], &c, 1);
+	while (r < 0 && errno == EINTR);
+	if (r == 1)
+		_exit(0);
+	kill(x->pid, SIGTERM);
+	for (int i = 0; i < 300 && kill(x->pid, 0) == 0; i++)
+		fx_sleep_ms(10);
+	kill(x->pid, SIGKILL);
+	if (x->mnt[0]) {
+		pid_t u = fork();
+		if (u == 0) {
+			int nul = open("/dev/null", O_WRONLY);
+			dup2(nul, 2);
+			execlp("fusermount3", "fusermount3", "-u", "-z", x->mnt,
+			       (char *)NULL);
+			_exit(127);
+		}
+		if (u > 0)
+			waitpid(u, NULL, 0);
+	}
+	_exit(0);
+}
+
+static void unguard(struct extra *x)
+{
+	if (!x->watchdog)
+		return;
+	(void)!write(x->watch_fd, "x", 1);
+	close(x->watch_fd);
+	waitpid(x->watchdog, NULL, 0);
+	x->watchdog = 0;
+}
+
+/* Stop X (SIGTERM, SIGKILL after 10 s); returns its wait status. */
+static int stop_extra(struct extra *x, int sig)
+{
+	int status = 0;
+	if (x->pid > 0) {
+		kill(x->pid, sig);
+		if (!fx_wait_timeout(x->pid, &status, 10000)) {
+			kill(x->pid, SIGKILL);
+			waitpid(x->pid, &status, 0);
+		}
+	}
+	x->pid = 0;
+	unguard(x);
+	if (x->mnt[0] && fx_is_mounted(x->mnt))
+		fx_sh(10, NULL, "fusermount3 -u -z '%s'", x->mnt);
+	return status;
+}
+
+static void s3_fini(void)
+{
+	stop_extra(&daemon_b, SIGTERM);
+	stop_extra(&proxy, SIGTERM);
+	stop_extra(&server_k, SIGKILL);
+	fx_teardown();
+}
+
+TestSuite(s3, .init = use_s3, .fini = s3_fini, .timeout = 300);
+
+/* ---- helpers ----------------------------------------------------------- */
+
+static void need_s3(void)
+{
+	fx_prepare_dir(); /* skips or fails when the server does not answer */
+	cr_assert(fx.backend->object_store, "expected the s3 backend");
+}
+
+/* Stop the daemon, require a clean exit, start it again on the same
+ * configuration: every cache, the kernel's and the daemon's, is cold. */
+static void remount(void)
+{
+	fx_stop();
+	fx.stopped = 0;
+	FX_ASSERT(!fx.problem[0], "remount: %s", fx.problem);
+	FX_ASSERT(WIFEXITED(fx.status) && WEXITSTATUS(fx.status) == 0,
+		  "remount: expected the daemon to exit 0 after SIGTERM, saw %s",
+		  fx_status_str(fx.status));
+	fx_launch(NULL);
+}
+
+static long vm_kib(pid_t pid, const char *field)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "r");
+	long v = -1;
+	size_t fl = strlen(field);
+	while (f && fgets(line, sizeof line, f))
+		if (!strncmp(line, field, fl) && line[fl] == ':')
+			v = strtol(line + fl + 1, NULL, 10);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Deterministic data: 8 bytes of a splitmix64 stream per 8 bytes of file,
+ * so any block can be regenerated to compare. */
+static void fill_block(uint64_t *w, size_t words, uint64_t seed, uint64_t off)
+{
+	for (size_t i = 0; i < words; i++) {
+		uint64_t z = seed + (off / 8 + i + 1) * 0x9E3779B97F4A7C15ull;
+		z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+		z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+		w[i] = z ^ (z >> 31);
+	}
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static ssize_t read_full(int fd, void *buf, size_t len)
+{
+	size_t got = 0;
+	while (got < len) {
+		ssize_t n = read(fd, (char *)buf + got, len - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+/* Write SIZE bytes of pattern SEED to PATH through the mount. */
+static void put_pattern(const char *path, size_t size, uint64_t seed)
+{
+	const size_t chunk = 1 << 20;
+	uint64_t *b = malloc(chunk);
+	cr_assert(b);
+	int fd = FX_OK(open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644));
+	for (size_t off = 0; off < size; off += chunk) {
+		size_t n = size - off < chunk ? size - off : chunk;
+		fill_block(b, (n + 7) / 8, seed, off);
+		FX_ASSERT(write_all(fd, b, n) == 0, "write %s at %zu: %s", path,
+			  off, fx_errname(errno));
+	}
+	FX_OK(close(fd));
+	free(b);
+}
+
+/* Does PATH hold exactly SIZE bytes of pattern SEED?  NULL if so, else
+ * what differs (a static string). */
+static const char *check_pattern(const char *path, size_t size,
+				 uint64_t seed)
+{
+	static char why[PATH_MAX + 128];
+	const size_t chunk = 1 << 20;
+	struct stat st;
+	if (stat(path, &st) < 0) {
+		snprintf(why, sizeof why, "stat %s: %s", path,
+			 fx_errname(errno));
+		return why;
+	}
+	if ((size_t)st.st_size != size) {
+		snprintf(why, sizeof why, "stat %s: expected size %zu, saw "
+			 "%lld", path, size, (long long)st.st_size);
+		return why;
+	}
+	int fd = open(path, O_RDONLY);
+	if (fd < 0) {
+		snprintf(why, sizeof why, "open %s: %s", path,
+			 fx_errname(errno));
+		return why;
+	}
+	uint64_t *want = malloc(chunk), *got = malloc(chunk + 8);
+	cr_assert(want && got);
+	why[0] = '\0';
+	for (size_t off = 0; !why[0]; off += chunk) {
+		ssize_t n = read_full(fd, got, chunk);
+		size_t want_n = size - off < chunk ? size - off : chunk;
+		if (n < 0) {
+			snprintf(why, sizeof why, "read %s at %zu: %s", path,
+				 off, fx_errname(errno));
+		} else if (off >= size) {
+			if (n != 0)
+				snprintf(why, sizeof why, "read %s: expected the "
+					 "end at %zu, saw %zd more bytes", path,
+					 size, n);
+			break;
+		} else if ((size_t)n != want_n) {
+			snprintf(why, sizeof why, "read %s at %zu: expected "
+				 "%zu bytes, saw %zd", path, off, want_n, n);
+		} else {
+			fill_block(want, (want_n + 7) / 8, seed, off);
+			if (memcmp(got, want, want_n)) {
+				size_t i = 0;
+				while (((unsigned char *)got)[i] ==
+				       ((unsigned char *)want)[i])
+					i++;
+				snprintf(why, sizeof why, "read %s: first "
+					 "difference at byte %zu of %zu", path,
+					 off + i, size);
+			}
+		}
+	}
+	close(fd);
+	free(want);
+	free(got);
+	return why[0] ? why : NULL;
+}
+
+/* PATH must hold exactly SIZE bytes of pattern SEED. */
+static void expect_pattern(const char *path, size_t size, uint64_t seed)
+{
+	const char *why = check_pattern(path, size, seed);
+	FX_ASSERT(!why, "%s", why);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* DIR must list exactly WANT (any order), "." and ".." aside. */
+static void expect_listing(const char *dir, const char *const *want, int n)
+{
+	DIR *d = opendir(dir);
+	FX_ASSERT(d, "opendir %s: %s", dir, fx_errname(errno));
+	char *got[256];
+	int k = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		FX_ASSERT(k < 256, "listing %s: more than 256 entries", dir);
+		got[k++] = strdup(e->d_name);
+	}
+	closedir(d);
+	const char **w = malloc((n + 1) * sizeof *w);
+	cr_assert(w);
+	memcpy(w, want, n * sizeof *w);
+	qsort(got, k, sizeof *got, cmp_str);
+	qsort(w, n, sizeof *w, cmp_str);
+	for (int i = 0; i < k || i < n; i++) {
+		const char *g = i < k ? got[i] : "(end)";
+		const char *x = i < n ? w[i] : "(end)";
+		FX_ASSERT(!strcmp(g, x), "listing %s, sorted entry %d: expected "
+			  "\"%s\", saw \"%s\" (%d entries expected, %d seen)",
+			  dir, i, x, g, n, k);
+	}
+	for (int i = 0; i < k; i++)
+		free(got[i]);
+	free(w);
+}
+
+static void expect_text(const char *path, const char *want)
+{
+	char buf[4096];
+	ssize_t n = fx_read_file(path, buf, sizeof buf);
+	FX_ASSERT(n >= 0, "read %s: expected \"%s\", saw error %s", path, want,
+		  fx_errname(errno));
+	FX_EQ_STR(buf, want);
+}
+
+/* ---- a second daemon and a server of our own ---------------------------- */
+
+/* A config at PATH with one mount MNT on the fixture's s3 backend section
+ * (the same bucket prefix as the fixture's mounts), PORT the server's, a
+ * cache_dir of its own. */
+static void write_config(const char *path, const char *mnt, const char *port,
+			 const char *mount_keys)
+{
+	FILE *f = fopen(path, "w");
+	cr_assert(f, "fopen %s: %s", path, strerror(errno));
+	fchmod(fileno(f), 0600);
+	const char *lvl = getenv("SCOPEFS_TEST_LOG_LEVEL");
+	fprintf(f, "[scopefs]\nlog_level = %s\ncache_dir = %s.cache\n\n",
+		lvl && *lvl ? lvl : "info", path);
+	fprintf(f, "[identity]\ncloud_id = cld_1\nuser_id = usr_1\n"
+		   "workload = job\nworkload_id = job_1\n\n");
+	const char *base = strrchr(fx.dir, '/');
+	fprintf(f, fx.backend->section, fx.dir, port, base ? base + 1 : fx.dir);
+	fprintf(f, "\n[mount %s]\nbackend = default\nscope = cluster\n%s", mnt,
+		mount_keys ? mount_keys : "");
+	fclose(f);
+}
+
+/* Start a daemon on CONF whose one mount is X->mnt; wait for the mount. */
+static void start_daemon_b(struct extra *x, const char *conf)
+{
+	char *argv[] = { fx.bin, "mount", "-f", (char *)conf, NULL };
+	x->pid = fx_spawn(argv, x->log, x->log);
+	FX_ASSERT(x->pid > 0, "cannot run %s: %s", fx.bin, strerror(errno));
+	guard(x);
+	for (long waited = 0;; waited += 20) {
+		int status;
+		if (waitpid(x->pid, &status, WNOHANG) == x->pid) {
+			x->pid = 0;
+			fx_print_file("second daemon", x->log, 16384);
+			FX_FAIL("expected the second daemon to mount %s, saw it "
+				"exit: %s", x->mnt, fx_status_str(status));
+		}
+		if (fx_is_mounted(x->mnt))
+			return;
+		if (waited > FX_MOUNT_TIMEOUT_MS) {
+			fx_print_file("second daemon", x->log, 16384);
+			FX_FAIL("expected %s mounted by the second daemon within "
+				"%d ms", x->mnt, FX_MOUNT_TIMEOUT_MS);
+		}
+		fx_sleep_ms(20);
+	}
+}
+
+static void stop_daemon_b(struct extra *x)
+{
+	int status = stop_extra(x, SIGTERM);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fx_print_file("second daemon", x->log, 16384);
+	FX_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "expected the second daemon to exit 0 after SIGTERM, saw %s",
+		  fx_status_str(status));
+}
+
+/* A free TCP port on 127.0.0.1 (bound and released). */
+static int free_port(void)
+{
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_storage ss;
+	struct addrinfo hints = { .ai_family = AF_INET,
+				  .ai_socktype = SOCK_STREAM }, *ai = NULL;
+	if (s < 0 || getaddrinfo("127.0.0.1", "0", &hints, &ai) || !ai ||
+	    bind(s, ai->ai_addr, ai->ai_addrlen) < 0)
+		return -1;
+	socklen_t l = sizeof ss;
+	getsockname(s, (struct sockaddr *)&ss, &l);
+	int port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	freeaddrinfo(ai);
+	close(s);
+	return port;
+}
+
+static const char *srv_dir(void)
+{
+	const char *d = getenv("SRV_DIR");
+	return d && *d ? d : "tests/servers";
+}
+
+/* Start s3rver (as tests/servers/servers.sh does) on PORT with its data in
+ * DATA; wait until it answers. */
+static void start_server(struct extra *x, int port, const char *data)
+{
+	char js[PATH_MAX], portbuf[16];
+	snprintf(js, sizeof js, "%s/s3rver-4.js", srv_dir());
+	struct stat st;
+	if (stat(js, &st) < 0 ||
+	    stat(fx_fmt("%s/node_modules/@20minutes/s3rver", srv_dir()),
+		 &st) < 0)
+		FX_FAIL("expected the S3 server in %s (s3rver-4.js and "
+			"node_modules: tests/servers/install.sh), saw %s",
+			srv_dir(), strerror(errno));
+	fx_mkdirs(data, 0755);
+	snprintf(portbuf, sizeof portbuf, "%d", port);
+	setenv("NODE_OPTIONS", "--openssl-legacy-provider", 1);
+	char *argv[] = { "node", js, "-d", (char *)data, "-a", "127.0.0.1",
+			 "-p", portbuf, "--configure-bucket", "testbucket",
+			 NULL };
+	x->mnt[0] = '\0';
+	x->pid = fx_spawn(argv, x->log, x->log);
+	FX_ASSERT(x->pid > 0, "cannot run node: %s", strerror(errno));
+	guard(x);
+	for (long waited = 0;; waited += 50) {
+		int status;
+		if (waitpid(x->pid, &status, WNOHANG) == x->pid) {
+			x->pid = 0;
+			fx_print_file("s3rver", x->log, 8192);
+			FX_FAIL("expected s3rver on port %d, saw it exit: %s",
+				port, fx_status_str(status));
+		}
+		if (fx_port_answers(portbuf))
+			return;
+		FX_ASSERT(waited < 15000, "expected s3rver to answer on port %d "
+			  "within 15 s", port);
+		fx_sleep_ms(50);
+	}
+}
+
+/* ---- request counting --------------------------------------------------- */
+
+/* Start the counting proxy in front of the test server; returns its port
+ * (a static string) and leaves the request log in proxy.log's twin. */
+static char reqlog[PATH_MAX];
+
+static const char *start_proxy(const char *target_port)
+{
+	char bin[PATH_MAX];
+	const char *env = getenv("SCOPEFS_COUNTPROXY");
+	if (env && *env) {
+		snprintf(bin, sizeof bin, "%s", env);
+	} else {
+		snprintf(bin, sizeof bin, "%s", fx.bin);
+		char *slash = strrchr(bin, '/');
+		snprintf(slash ? slash + 1 : bin,
+			 sizeof bin - (slash ? (size_t)(slash + 1 - bin) : 0),
+			 "tests/bin/helpers/countproxy");
+	}
+	FX_ASSERT(access(bin, X_OK) == 0, "expected the counting proxy %s "
+		  "(make build-tests, or set SCOPEFS_COUNTPROXY), saw %s", bin,
+		  strerror(errno));
+	snprintf(reqlog, sizeof reqlog, "%s/requests.log", fx.dir);
+	snprintf(proxy.log, sizeof proxy.log, "%s/proxy.out", fx.dir);
+	char *argv[] = { bin, (char *)target_port, reqlog, "0", NULL };
+	proxy.mnt[0] = '\0';
+	proxy.pid = fx_spawn(argv, proxy.log, proxy.log);
+	FX_ASSERT(proxy.pid > 0, "cannot run %s: %s", bin, strerror(errno));
+	guard(&proxy);
+	static char port[16];
+	for (int i = 0; i < 500; i++) {
+		char buf[64] = "";
+		if (fx_read_file(proxy.log, buf, sizeof buf) > 0 &&
+		    strchr(buf, '\n')) {
+			snprintf(port, sizeof port, "%d", atoi(buf));
+			if (fx_port_answers(port))
+				return port;
+		}
+		fx_sleep_ms(10);
+	}
+	FX_FAIL("expected the counting proxy to print its port, saw nothing "
+		"in %s", proxy.log);
+	return NULL;
+}
+
+struct reqs {
+	int list, head, get, put, post, del, other, total;
+	char *lines; /* malloc'd, for messages */
+};
+
+static long reqlog_mark(void)
+{
+	struct stat st;
+	return stat(reqlog, &st) == 0 ? (long)st.st_size : 0;
+}
+
+/* The requests logged since MARK, by kind: LIST is a bucket-level GET
+ * with list-type=, GET an object read. */
+static struct reqs reqs_since(long mark)
+{
+	struct reqs r = { 0 };
+	size_t len = 0;
+	char *all = fx_slurp(reqlog, &len);
+	cr_assert(all, "read %s", reqlog);
+	char *s = (size_t)mark <= len ? all + mark : all + len;
+	r.lines = strdup(s);
+	for (char *line = strtok(s, "\n"); line; line = strtok(NULL, "\n")) {
+		r.total++;
+		if (!strncmp(line, "GET ", 4))
+			(*(strstr(line, "list-type=") ? &r.list : &r.get))++;
+		else if (!strncmp(line, "HEAD ", 5))
+			r.head++;
+		else if (!strncmp(line, "PUT ", 4))
+			r.put++;
+		else if (!strncmp(line, "POST ", 5))
+			r.post++;
+		else if (!strncmp(line, "DELETE ", 7))
+			r.del++;
+		else
+			r.other++;
+	}
+	free(all);
+	return r;
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+MOUNT_TEST(s3, cold_ls_l_costs_one_list_per_thousand_entries_and_no_head,
+	   .timeout = 240)
+{
+	enum { N = 300, SIZE = 4096 };
+	need_s3();
+	const char *port = start_proxy(fx_server_port(fx.backend));
+	setenv(fx.backend->port_env, port, 1);
+	const struct fx_mount m[] = {
+		{ "cluster_storage", "cluster", "cache_ttl = 30\n" },
+	};
+	fx_start(NULL, m, 1);
+
+	FX_OK(mkdir(M("many"), 0755));
+	char data[SIZE];
+	memset(data, 'x', sizeof data);
+	for (int i = 0; i < N; i++)
+		FX_OK(fx_write_file(M(fx_fmt("many/file-%04d", i)), data,
+				    sizeof data, 0644));
+	remount();
+
+	/* the directory itself is looked up first: its own HEADs and probe
+	 * are not part of listing it */
+	struct stat st;
+	FX_OK(stat(M("many"), &st));
+	long mark = reqlog_mark();
+	char *out = NULL;
+	int rc = fx_sh(60, &out, "ls -l '%s' | wc -l", M("many"));
+	FX_ASSERT(rc == 0 && atoi(out) == N + 1, "ls -l %s: expected %d "
+		  "lines, saw rc %d: %s", M("many"), N + 1, rc, out);
+	free(out);
+	struct reqs r = reqs_since(mark);
+	int lists = (N + 999) / 1000;
+	fprintf(stderr, "s3: cold ls -l of %d files of %d bytes: %d requests "
+		"(%d LIST, %d HEAD, %d GET)\n", N, SIZE, r.total, r.list,
+		r.head, r.get);
+	FX_ASSERT(r.list == lists && r.head == 0 && r.total == lists,
+		  "cold ls -l of %d files: expected %d LIST and nothing else, "
+		  "saw %d LIST, %d HEAD, %d GET, %d other requests:\n%s", N,
+		  lists, r.list, r.head, r.get, r.total - r.list - r.head - r.get,
+		  r.lines);
+	free(r.lines);
+
+	/* a new small file in the directory just listed: one PUT */
+	mark = reqlog_mark();
+	int fd = FX_OK(open(M("many/new-file"), O_WRONLY | O_CREAT | O_EXCL,
+			    0644));
+	FX_ASSERT(write_all(fd, data, sizeof data) == 0, "write: %s",
+		  fx_errname(errno));
+	FX_OK(close(fd));
+	r = reqs_since(mark);
+	fprintf(stderr, "s3: create+write+close of a %d-byte file: %d "
+		"requests (%d PUT)\n", SIZE, r.total, r.put);
+	FX_ASSERT(r.put == 1 && r.total == 1, "create, write %d bytes, close "
+		  "in a listed directory: expected exactly one PUT, saw %d "
+		  "requests:\n%s", SIZE, r.total, r.lines);
+	free(r.lines);
+}
+
+MOUNT_TEST(s3, large_sequential_write_keeps_daemon_memory_bounded,
+	   .timeout = 600)
+{
+	need_s3();
+	const char *mib_env = getenv("SCOPEFS_S3_BIG_MIB");
+	size_t mib = mib_env && *mib_env ? strtoul(mib_env, NULL, 10) : 2048;
+	const size_t chunk = 1 << 20, size = mib << 20;
+	/* 64 MiB for the daemon itself, plus the object layer's memory
+	 * budget, by default (upload_parallelism + 4) x part_size =
+	 * (16 + 4) x 8 MiB (README, the s3 plugin's tunables) */
+	const long limit_mib = 64 + (16 + 4) * 8;
+	const struct fx_mount m[] = { { "cluster_storage", "cluster", NULL } };
+	fx_start(NULL, m, 1);
+	long base = vm_kib(fx.pid, "VmHWM");
+
+	uint64_t *b = malloc(chunk);
+	cr_assert(b);
+	double t0 = now_s();
+	int fd = FX_OK(open(M("big"), O_WRONLY | O_CREAT | O_TRUNC, 0644));
+	int werr = 0;
+	size_t off = 0;
+	for (; off < size && !werr; off += chunk) {
+		fill_block(b, chunk / 8, 42, off);
+		if (write_all(fd, b, chunk) < 0)
+			werr = errno;
+	}
+	int cerr = close(fd) < 0 ? errno : 0;
+	double tw = now_s() - t0;
+	long hwm_write = vm_kib(fx.pid, "VmHWM");
+	free(b);
+
+	t0 = now_s();
+	const char *bad = werr || cerr ? NULL : check_pattern(M("big"), size, 42);
+	double tr = now_s() - t0;
+	long hwm_read = vm_kib(fx.pid, "VmHWM");
+	/* gigabytes stay out of the server's data directory, pass or fail */
+	(void)unlink(M("big"));
+	FX_ASSERT(!werr, "write at %zu of %zu: %s", off - chunk, size,
+		  fx_errname(werr));
+	FX_ASSERT(!cerr, "close after writing %zu bytes: %s", size,
+		  fx_errname(cerr));
+	FX_ASSERT(!bad, "%s", bad);
+	fprintf(stderr, "s3: %zu MiB sequential: write+close %.1f s (%.0f "
+		"MiB/s), read back and compared %.1f s (%.0f MiB/s); daemon "
+		"VmHWM %ld MiB at start, %ld MiB after the write, %ld MiB "
+		"after the read\n", mib, tw, mib / tw, tr, mib / tr,
+		base / 1024, hwm_write / 1024, hwm_read / 1024);
+	FX_ASSERT(hwm_write > 0 && hwm_write / 1024 < limit_mib,
+		  "writing %zu MiB: expected the daemon's peak RSS below %ld "
+		  "MiB (64 MiB + the default memory_budget), saw %ld MiB", mib,
+		  limit_mib, hwm_write / 1024);
+	FX_ASSERT(hwm_read / 1024 < limit_mib, "reading %zu MiB back: "
+		  "expected the daemon's peak RSS below %ld MiB, saw %ld MiB",
+		  mib, limit_mib, hwm_read / 1024);
+}
+
+MOUNT_TEST(s3, two_daemons_on_one_prefix_see_each_others_writes,
+	   .timeout = 120)
+{
+	need_s3();
+	const struct fx_mount m[] = { { "a", "cluster", NULL } };
+	fx_start(NULL, m, 1);
+	snprintf(daemon_b.mnt, sizeof daemon_b.mnt, "%s/mnt/b", fx.dir);
+	snprintf(daemon_b.log, sizeof daemon_b.log, "%s/daemon-b.log", fx.dir);
+	mkdir(daemon_b.mnt, 0755);
+	const char *conf_b = fx_fmt("%s/b.conf", fx.dir);
+	char conf[PATH_MAX];
+	snprintf(conf, sizeof conf, "%s", conf_b);
+#define A(rel) fx_mpath(0, rel)
+#define MB(rel) fx_fmt("%s/%s", daemon_b.mnt, rel)
+
+	/* cache_ttl = 0 on B: A's close is visible at B's next open */
+	write_config(conf, daemon_b.mnt, fx_server_port(fx.backend),
+		     "cache_ttl = 0\n");
+	start_daemon_b(&daemon_b, conf);
+	FX_OK(fx_write_file(A("f"), "version-1", 9, 0644));
+	expect_text(MB("f"), "version-1");
+	FX_OK(fx_write_file(A("f"), "version-two, longer", 19, 0644));
+	expect_text(MB("f"), "version-two, longer");
+	FX_OK(fx_write_file(A("f"), "v3", 2, 0644));
+	expect_text(MB("f"), "v3");
+	/* and the other way round, a new name included */
+	FX_OK(fx_write_file(MB("g"), "from b", 6, 0644));
+	fx_sleep_ms(1100); /* A's cache_ttl is 1: a lookup may be cached */
+	expect_text(A("g"), "from b");
+	stop_daemon_b(&daemon_b);
+
+	/* cache_ttl = 2 on B: visible within 2 s */
+	write_config(conf, daemon_b.mnt, fx_server_port(fx.backend),
+		     "cache_ttl = 2\n");
+	start_daemon_b(&daemon_b, conf);
+	expect_text(MB("f"), "v3");
+	FX_OK(fx_write_file(A("f"), "version-4 is here", 17, 0644));
+	double t0 = now_s(), seen = -1;
+	char buf[256];
+	while (now_s() - t0 < 5) {
+		ssize_t n = fx_read_file(MB("f"), buf, sizeof buf);
+		if (n >= 0 && !strcmp(buf, "version-4 is here")) {
+			seen = now_s() - t0;
+			break;
+		}
+		FX_ASSERT(n < 0 || !strcmp(buf, "v3"), "reading %s on B while "
+			  "A rewrites it: expected \"v3\" or \"version-4 is "
+			  "here\", saw \"%s\"", MB("f"), buf);
+		fx_sleep_ms(50);
+	}
+	fprintf(stderr, "s3: with cache_ttl = 2 the other daemon saw the new "
+		"content after %.2f s\n", seen);
+	FX_ASSERT(seen >= 0 && seen <= 2.2, "cache_ttl = 2: expected the new "
+		  "content on B within 2 s of A's close, saw it %s%.2f s",
+		  seen < 0 ? "not within " : "after ", seen < 0 ? 5.0 : seen);
+	stop_daemon_b(&daemon_b);
+#undef A
+#undef MB
+}
+
+MOUNT_TEST(s3, server_killed_during_a_large_write_fails_close_with_eio,
+	   .timeout = 300)
+{
+	need_s3();
+	/* a server of our own, on its own port and data directory */
+	int kport = free_port();
+	FX_ASSERT(kport > 0, "no free port: %s", strerror(errno));
+	char kdata[PATH_MAX], kport_s[16];
+	snprintf(kdata, sizeof kdata, "%s/s3k", fx.dir);
+	snprintf(kport_s, sizeof kport_s, "%d", kport);
+	snprintf(server_k.log, sizeof server_k.log, "%s/s3k.log", fx.dir);
+	start_server(&server_k, kport, kdata);
+	setenv(fx.backend->port_env, kport_s, 1);
+	const struct fx_mount m[] = { { "cluster_storage", "cluster", NULL } };
+	fx_start(NULL, m, 1);
+
+	const size_t old_size = 3 << 20, total = 200u << 20, chunk = 1 << 20;
+	put_pattern(M("big"), old_size, 1);
+
+	uint64_t *b = malloc(chunk);
+	cr_assert(b);
+	int fd = FX_OK(open(M("big"), O_WRONLY | O_TRUNC));
+	size_t off = 0;
+	int werr = 0;
+	for (; off < total; off += chunk) {
+		if (off == total / 2) {
+			/* half streamed: parts are up or in flight */
+			kill(server_k.pid, SIGKILL);
+			waitpid(server_k.pid, NULL, 0);
+			server_k.pid = 0;
+			unguard(&server_k);
+		}
+		fill_block(b, chunk / 8, 2, off);
+		if (write_all(fd, b, chunk) < 0) {
+			werr = errno;
+			break;
+		}
+	}
+	free(b);
+	FX_ASSERT(!werr || werr == EIO, "write at %zu after the server died: "
+		  "expected success or EIO, saw %s", off, fx_errname(werr));
+	double t0 = now_s();
+	errno = 0;
+	int rc = close(fd);
+	int cerr = errno;
+	double tc = now_s() - t0;
+	fprintf(stderr, "s3: server killed at %zu MiB of %zu: writes %s at "
+		"%zu MiB, close() = %d %s after %.1f s\n", total / 2 >> 20,
+		total >> 20, werr ? fx_errname(werr) : "succeeded", off >> 20,
+		rc, rc ? fx_errname(cerr) : "", tc);
+	FX_ASSERT(rc == -1 && cerr == EIO, "close() after the server died "
+		  "during the upload: expected -1 EIO, saw %d %s", rc,
+		  rc ? fx_errname(cerr) : "(success)");
+	FX_ASSERT(tc <= 60, "close() after the server died: expected an "
+		  "answer within 60 s, saw %.1f s", tc);
+
+	/* the same server again, on the same data: the old object is there,
+	 * whole, and nothing partial is listed */
+	start_server(&server_k, kport, kdata);
+	fx_sleep_ms(1100); /* past cache_ttl = 1 */
+	const char *one[] = { "big" };
+	expect_listing(M(""), one, 1);
+	expect_pattern(M("big"), old_size, 1);
+
+	/* and the mount works on without a remount */
+	FX_OK(fx_write_file(M("after"), "after the restart", 17, 0644));
+	expect_text(M("after"), "after the restart");
+	put_pattern(M("big"), 20u << 20, 3);
+	expect_pattern(M("big"), 20u << 20, 3);
+	const char *two[] = { "after", "big" };
+	expect_listing(M(""), two, 2);
+}
+
+/* `scopefs mount -f CONF` must exit non-zero within a few seconds, with
+ * a message that contains WANT. */
+static void expect_refused(const char *conf, const char *want,
+			   const char *what)
+{
+	char *argv[] = { fx.bin, "mount", "-f", (char *)conf, NULL };
+	char *out = NULL, *err = NULL;
+	double t0 = now_s();
+	int status = fx_run(argv, 30, &out, &err);
+	double t = now_s() - t0;
+	const char *mnt = fx_fmt("%s/mnt/refused", fx.dir);
+	int mounted = fx_is_mounted(mnt);
+	if (mounted)
+		fx_sh(10, NULL, "fusermount3 -u -z '%s'", mnt);
+	FX_ASSERT(!mounted, "%s: expected no mount, saw %s mounted", what, mnt);
+	FX_ASSERT(status >= 0 && WIFEXITED(status) &&
+			  WEXITSTATUS(status) != 0,
+		  "%s: expected scopefs mount -f to exit non-zero, saw %s%s",
+		  what, status < 0 ? "it still running after 30 s" : "",
+		  status < 0 ? "" : fx_status_str(status));
+	FX_ASSERT(t < 10, "%s: expected the refusal within 10 s, saw %.1f s",
+		  what, t);
+	FX_ASSERT(strstr(err, want) || strstr(out, want), "%s: expected the "
+		  "message to name \"%s\", saw: %s%s", what, want, out, err);
+	fprintf(stderr, "s3: %s refused in %.2f s (exit %d)\n", what, t,
+		WEXITSTATUS(status));
+	free(out);
+	free(err);
+}
+
+MOUNT_TEST(s3, wrong_credentials_and_missing_bucket_refuse_the_mount,
+	   .timeout = 120)
+{
+	need_s3();
+	const char *mnt = fx_fmt("%s/mnt/refused", fx.dir);
+	char mp[PATH_MAX], conf[PATH_MAX];
+	snprintf(mp, sizeof mp, "%s", mnt);
+	snprintf(conf, sizeof conf, "%s/refused.conf", fx.dir);
+	mkdir(mp, 0755);
+	const char *port = fx_server_port(fx.backend);
+	static const struct {
+		const char *what, *from, *to, *want;
+	} cases[] = {
+		{ "a wrong secret key", "secret_access_key = S3RVER",
+		  "secret_access_key = NOT-THE-SECRET",
+		  "SignatureDoesNotMatch" },
+		{ "an unknown access key id", "access_key_id = S3RVER",
+		  "access_key_id = NOSUCHKEY", "InvalidAccessKeyId" },
+		{ "a missing bucket", "bucket = testbucket",
+		  "bucket = no-such-bucket-scopefs", "no-such-bucket-scopefs" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		write_config(conf, mp, port, NULL);
+		char *text = fx_slurp(conf, NULL);
+		cr_assert(text);
+		char *at = strstr(text, cases[i].from);
+		cr_assert(at, "%s not in the config", cases[i].from);
+		FILE *f = fopen(conf, "w");
+		cr_assert(f);
+		fchmod(fileno(f), 0600);
+		fprintf(f, "%.*s%s%s", (int)(at - text), text, cases[i].to,
+			at + strlen(cases[i].from));
+		fclose(f);
+		free(text);
+		expect_refused(conf, cases[i].want, cases[i].what);
+	}
+	/* keys in a file others can read: refused before any request */
+	write_config(conf, mp, port, NULL);
+	chmod(conf, 0644);
+	expect_refused(conf, "chmod 600", "keys in a mode 0644 config");
+}
+
+/* Names that need escaping in URLs, XML or signatures. */
+static const char *const awkward[] = {
+	"with space", "plus+sign", "per%cent", "pct%20encoded",
+	"ünïcødé ✓", "paren(1)",
+	"star*", "bang!", "tilde~", "amp&er", "eq=sign", "a..b",
+	"quote'single", "semi;colon", "comma,at@dollar$", "hash#frag",
+	"question?mark", "brackets[x]{y}", "lt<gt>", "a b+c%d(1)*!~&=.txt",
+};
+#define NAWK (sizeof awkward / sizeof awkward[0])
+
+MOUNT_TEST(s3, awkward_names_create_list_read_rename_delete, .timeout = 240)
+{
+	need_s3();
+	const struct fx_mount m[] = { { "cluster_storage", "cluster", NULL } };
+	fx_start(NULL, m, 1);
+	const char *dir = "d ir+%(1)&=~!*", *dir2 = "d2 ü+%20(x)";
+	const char *names[NAWK], *renamed[NAWK];
+	for (size_t i = 0; i < NAWK; i++) {
+		names[i] = awkward[i];
+		renamed[i] = strdup(fx_fmt("%s renamed+%%(2)", awkward[i]));
+	}
+	FX_OK(mkdir(M(dir), 0755));
+	for (size_t i = 0; i < NAWK; i++)
+		FX_OK(fx_write_file(M(fx_fmt("%s/%s", dir, names[i])),
+				    names[i], strlen(names[i]), 0644));
+	expect_listing(M(dir), names, NAWK);
+	remount();
+	const char *top[] = { dir };
+	expect_listing(M(""), top, 1);
+	expect_listing(M(dir), names, NAWK);
+	for (size_t i = 0; i < NAWK; i++)
+		expect_text(M(fx_fmt("%s/%s", dir, names[i])), names[i]);
+
+	for (size_t i = 0; i < NAWK; i++)
+		FX_OK(rename(M(fx_fmt("%s/%s", dir, names[i])),
+			     M(fx_fmt("%s/%s", dir, renamed[i]))));
+	FX_OK(rename(M(dir), M(dir2)));
+	remount();
+	const char *top2[] = { dir2 };
+	expect_listing(M(""), top2, 1);
+	expect_listing(M(dir2), renamed, NAWK);
+	for (size_t i = 0; i < NAWK; i++)
+		expect_text(M(fx_fmt("%s/%s", dir2, renamed[i])), names[i]);
+
+	for (size_t i = 0; i < NAWK; i++)
+		FX_OK(unlink(M(fx_fmt("%s/%s", dir2, renamed[i]))));
+	FX_OK(rmdir(M(dir2)));
+	remount();
+	expect_listing(M(""), NULL, 0);
+}
+
+MOUNT_TEST(s3, attributes_and_symlinks_survive_a_remount, .timeout = 120)
+{
+	need_s3();
+	const struct fx_mount m[] = { { "cluster_storage", "cluster", NULL } };
+	fx_start(NULL, m, 1);
+	char data[5000];
+	memset(data, 'a', sizeof data);
+	FX_OK(fx_write_file(M("f"), data, sizeof data, 0644));
+	FX_OK(fx_write_file(M("small"), "tiny", 4, 0644));
+	FX_OK(chmod(M("f"), 0640));
+	FX_OK(chown(M("f"), 1234, 5678));
+	struct timespec ts[2] = { { 1000000000, 111 },
+				  { 1234567890, 987654321 } };
+	FX_OK(utimensat(AT_FDCWD, M("f"), ts, 0));
+	FX_OK(chmod(M("small"), 0604));
+	FX_OK(mkdir(M("d"), 0700));
+	FX_OK(chown(M("d"), 42, 43));
+	FX_OK(symlink("some/where else", M("l")));
+	FX_OK(lchown(M("l"), 7, 8));
+	remount();
+
+	/* looked up by name first: the attributes come from the metadata */
+	struct stat st;
+	FX_OK(stat(M("f"), &st));
+	FX_EQ_MODE(st.st_mode, S_IFREG | 0640);
+	FX_EQ_INT(st.st_uid, 1234);
+	FX_EQ_INT(st.st_gid, 5678);
+	FX_EQ_INT(st.st_size, sizeof data);
+	FX_EQ_INT(st.st_mtim.tv_sec, ts[1].tv_sec);
+	FX_EQ_INT(st.st_mtim.tv_nsec, ts[1].tv_nsec);
+	FX_OK(stat(M("small"), &st));
+	FX_EQ_MODE(st.st_mode, S_IFREG | 0604);
+	FX_OK(stat(M("d"), &st));
+	FX_EQ_MODE(st.st_mode, S_IFDIR | 0700);
+	FX_EQ_INT(st.st_uid, 42);
+	FX_EQ_INT(st.st_gid, 43);
+	FX_OK(lstat(M("l"), &st));
+	FX_ASSERT(S_ISLNK(st.st_mode), "lstat l after a remount: expected a "
+		  "symlink, saw mode 0%o", st.st_mode);
+	FX_EQ_INT(st.st_uid, 7);
+	FX_EQ_INT(st.st_gid, 8);
+	char buf[PATH_MAX];
+	ssize_t n = FX_OK(readlink(M("l"), buf, sizeof buf - 1));
+	buf[n] = '\0';
+	FX_EQ_STR(buf, "some/where else");
+
+	/* a cold listing shows the link as a link */
+	remount();
+	DIR *dd = opendir(M(""));
+	FX_ASSERT(dd, "opendir: %s", fx_errname(errno));
+	struct dirent *e;
+	int seen = 0;
+	while ((e = readdir(dd))) {
+		if (strcmp(e->d_name, "l"))
+			continue;
+		seen = 1;
+		FX_ASSERT(e->d_type == DT_LNK || e->d_type == DT_UNKNOWN,
+			  "readdir after a remount: expected l as DT_LNK, saw "
+			  "d_type %d", e->d_type);
+	}
+	closedir(dd);
+	FX_ASSERT(seen, "readdir after a remount: expected l, saw no l");
+	FX_OK(lstat(M("l"), &st));
+	FX_ASSERT(S_ISLNK(st.st_mode), "lstat l after a cold listing: expected "
+		  "a symlink, saw mode 0%o", st.st_mode);
+	n = FX_OK(readlink(M("l"), buf, sizeof buf - 1));
+	buf[n] = '\0';
+	FX_EQ_STR(buf, "some/where else");
+}
+
+MOUNT_TEST(s3, attributes_the_mount_set_survive_its_own_listings,
+	   .timeout = 60)
+{
+	need_s3();
+	const struct fx_mount m[] = { { "cluster_storage", "cluster", NULL } };
+	fx_start(NULL, m, 1);
+	/* larger than 1 KiB: listed without a HEAD */
+	char data[5000];
+	memset(data, 'a', sizeof data);
+	FX_OK(mkdir(M("d"), 0755));
+	FX_OK(fx_write_file(M("d/created-0600"), data, sizeof data, 0600));
+	FX_OK(fx_write_file(M("d/chmod-0640"), data, sizeof data, 0644));
+	FX_OK(chmod(M("d/chmod-0640"), 0640));
+	FX_OK(fx_write_file(M("d/chown"), data, sizeof data, 0644));
+	FX_OK(chown(M("d/chown"), 1234, 5678));
+	FX_OK(fx_write_file(M("d/renamed-0600"), data, sizeof data, 0600));
+	FX_OK(rename(M("d/renamed-0600"), M("d/renamed")));
+	/* this mount knows every attribute; listing the directory, at once
+	 * and after the cache_ttl, must not replace them with defaults */
+	for (int round = 0; round < 3; round++) {
+		char *out = NULL;
+		fx_sh(30, &out, "ls -l '%s' >/dev/null", M("d"));
+		free(out);
+		struct stat st;
+		FX_OK(stat(M("d/created-0600"), &st));
+		FX_ASSERT((st.st_mode & 07777) == 0600, "round %d: created "
+			  "0600, listed, stat: expected 0600, saw 0%o", round,
+			  st.st_mode & 07777);
+		FX_OK(stat(M("d/chmod-0640"), &st));
+		FX_ASSERT((st.st_mode & 07777) == 0640, "round %d: chmod 0640, "
+			  "listed, stat: expected 0640, saw 0%o", round,
+			  st.st_mode & 07777);
+		FX_OK(stat(M("d/chown"), &st));
+		FX_ASSERT(st.st_uid == 1234 && st.st_gid == 5678, "round %d: "
+			  "chown 1234:5678, listed, stat: expected 1234:5678, "
+			  "saw %d:%d", round, st.st_uid, st.st_gid);
+		FX_OK(stat(M("d/renamed"), &st));
+		FX_ASSERT((st.st_mode & 07777) == 0600, "round %d: created "
+			  "0600, renamed, listed, stat: expected 0600, saw 0%o",
+			  round, st.st_mode & 07777);
+		fx_sleep_ms(1200); /* past cache_ttl = 1 */
+	}
+}
+
+MOUNT_TEST(s3, repeated_listings_keep_directories_visible, .timeout = 60)
+{
+	need_s3();
+	const struct fx_mount m[] = { { "cluster_storage", "cluster", NULL } };
+	fx_start(NULL, m, 1);
+	FX_OK(mkdir(M("p"), 0755));
+	FX_OK(mkdir(M("p/c"), 0755));
+	FX_OK(mkdir(M("p/c/sub"), 0755));
+	FX_OK(fx_write_file(M("p/file"), "x", 1, 0644));
+	/* the parent listed again and again, more often than cache_ttl = 1,
+	 * for longer than it; the daemon is asked about p/c in between
+	 * (rmdir goes to the daemon whatever the kernel has cached) */
+	double t0 = now_s();
+	for (int i = 0; i < 12; i++) {
+		const char *want[] = { "c", "file" };
+		expect_listing(M("p"), want, 2);
+		for (int k = 0; k < 10; k++) {
+			fx_sleep_ms(30);
+			errno = 0;
+			int r = rmdir(M("p/c"));
+			FX_ASSERT(r == -1 && errno == ENOTEMPTY, "listing p every "
+				  "300 ms, %.2f s in: rmdir p/c: expected -1 "
+				  "ENOTEMPTY, saw %d %s", now_s() - t0, r,
+				  r ? fx_errname(errno) : "");
+		}
+	}
+	struct stat st;
+	FX_OK(stat(M("p/c"), &st));
+	FX_ASSERT(S_ISDIR(st.st_mode), "expected p/c a directory, saw mode 0%o",
+		  st.st_mode);
+	FX_ERRNO(rmdir(M("p/c")), ENOTEMPTY);
+	FX_ERRNO(open(M("p/c"), O_WRONLY | O_CREAT | O_EXCL, 0644), EEXIST);
+	const char *want[] = { "c", "file" };
+	expect_listing(M("p"), want, 2);
+}

@@ -132,6 +132,15 @@ static void caller_of(fuse_req_t req, struct scopefs_caller *who)
 	who->umask = c->umask;
 }
 
+/* Remember what the kernel now believes about node INO. */
+static void told(struct mount *m, fuse_ino_t ino, const struct stat *st)
+{
+	struct inode *n = inode_get(&m->inodes, ino);
+
+	n->told_size = st->st_size;
+	n->told_mtime = st->st_mtim;
+}
+
 /* Take a kernel reference on the node of (parent, name) whose plugin
  * attributes are ST: hard links of stable-inode plugins share a node. */
 static struct inode *node_ref(struct mount *m, fuse_ino_t parent,
@@ -162,6 +171,7 @@ static void reply_entry(fuse_req_t req, struct mount *m, fuse_ino_t parent,
 	fix_attr(m, &e.attr, e.ino);
 	e.attr_timeout = m->ttl;
 	e.entry_timeout = m->ttl;
+	told(m, e.ino, &e.attr);
 	if (fuse_reply_entry(req, &e) != 0)
 		inode_forget(&m->inodes, n, 1);
 }
@@ -243,6 +253,7 @@ static void reply_attr(fuse_req_t req, struct mount *m, fuse_ino_t ino,
 		       struct stat *st)
 {
 	fix_attr(m, st, ino);
+	told(m, ino, st);
 	fuse_reply_attr(req, st, m->ttl);
 }
 
@@ -555,6 +566,26 @@ static void handle_drop(struct mount *m, struct handle *h)
 	free(h);
 }
 
+/* Close-to-open: when the file changed since the kernel last heard of
+ * it (another machine wrote it), drop the kernel's attributes and pages
+ * now, or it would cut the new content at the old size. */
+static void revalidate(struct mount *m, fuse_ino_t ino, struct handle *h)
+{
+	struct inode *n = inode_get(&m->inodes, ino);
+	struct stat st;
+	int r;
+
+	call_begin(m);
+	r = m->ops->getattr(m->mnt, NULL, h->fh, &st);
+	call_end(m);
+	if (r == 0 && (st.st_size != n->told_size ||
+		       st.st_mtim.tv_sec != n->told_mtime.tv_sec ||
+		       st.st_mtim.tv_nsec != n->told_mtime.tv_nsec)) {
+		told(m, ino, &st);
+		fuse_lowlevel_notify_inval_inode(m->se, ino, 0, 0);
+	}
+}
+
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct mount *m = mnt_of(req);
@@ -574,6 +605,11 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			r = handle_new(m, inode_get(&m->inodes, ino), fh, fi);
 		call_end(m);
 	}
+	/* Not with the writeback cache (the kernel owns the size then, and
+	 * holds page locks across an O_TRUNC open: invalidating here would
+	 * deadlock), nor for O_TRUNC (nothing old is left to drop). */
+	if (!r && !m->keep_cache && !m->writeback && !(fi->flags & O_TRUNC))
+		revalidate(m, ino, handle_of(fi));
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else if (fuse_reply_open(req, fi) != 0)
@@ -625,6 +661,7 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	fix_attr(m, &e.attr, e.ino);
 	e.attr_timeout = m->ttl;
 	e.entry_timeout = m->ttl;
+	told(m, e.ino, &e.attr);
 	if (fuse_reply_create(req, &e, fi) != 0) {
 		inode_forget(&m->inodes, n, 1);
 		handle_drop(m, handle_of(fi));
@@ -902,6 +939,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 					fix_attr(m, &e.attr, e.ino);
 					e.attr_timeout = m->ttl;
 					e.entry_timeout = m->ttl;
+					told(m, e.ino, &e.attr);
 				}
 			}
 			need = fuse_add_direntry_plus(req, buf + pos,

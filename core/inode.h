@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 struct inode;
 
@@ -37,6 +38,10 @@ struct inode {
 	void **open;            /* open handles (opaque to the table) */
 	size_t nopen, capopen;
 	struct inode *all_prev, *all_next; /* every node, for teardown */
+	/* Size and mtime last told to the kernel, to notice when the file
+	 * changed behind its cache (written unlocked: a hint). */
+	off_t told_size;
+	struct timespec told_mtime;
 };
 
 struct inode_table {

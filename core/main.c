@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -296,6 +297,10 @@ static int cmd_mount(const char *file, const char *opts, int foreground,
 
 int main(int argc, char **argv)
 {
+	/* Part and readahead buffers are megabytes each: keep them mmap'd so
+	 * that freeing one gives it back (glibc would otherwise raise its
+	 * threshold and let the heap arenas of 20 threads keep them). */
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 	static const struct option longopts[] = {
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},

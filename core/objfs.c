@@ -28,7 +28,7 @@ void objfs_params_default(struct objfs_params *p)
 	p->part_size = 8ULL << 20;
 	p->parallelism = 16;
 	p->readahead_max = 64ULL << 20;
-	p->memory_budget = 0; /* derived: (parallelism + 4) x part size */
+	p->memory_budget = 0; /* derived: (parallelism + 2) x part size */
 	p->ttl = 1;
 	p->cache_dir = "/var/cache/scopefs";
 	p->label = "objfs";
@@ -126,7 +126,7 @@ int objfs_open(const struct scopefs_object_ops *o, void *pmnt,
 		fs->part_size = o->max_part_size;
 	/* Parts in flight, the ones being filled, and readahead. */
 	budget = p->memory_budget ? p->memory_budget
-				  : (p->parallelism + 4ULL) * fs->part_size;
+				  : (p->parallelism + 2ULL) * fs->part_size;
 	if ((r = make_dir(p->cache_dir)) < 0) {
 		log_error("%s: cache_dir '%s': %s", p->label, p->cache_dir,
 			  strerror(-r));

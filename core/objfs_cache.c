@@ -82,7 +82,8 @@ static void sweep(struct cache *c, double now)
 	}
 }
 
-int cache_get(struct cache *c, const char *path, struct centry *out)
+static int lookup(struct cache *c, const char *path, struct centry *out,
+		  int fresh_only)
 {
 	int found = 0;
 	double now = now_mono();
@@ -90,7 +91,7 @@ int cache_get(struct cache *c, const char *path, struct centry *out)
 
 	pthread_mutex_lock(&c->lock);
 	e = *find(c, path, hash_str(path));
-	if (e && e->expires > now) {
+	if (e && (e->expires > now || !fresh_only)) {
 		*out = *e;
 		out->path = NULL;
 		out->next = NULL;
@@ -98,6 +99,16 @@ int cache_get(struct cache *c, const char *path, struct centry *out)
 	}
 	pthread_mutex_unlock(&c->lock);
 	return found;
+}
+
+int cache_get(struct cache *c, const char *path, struct centry *out)
+{
+	return lookup(c, path, out, 1);
+}
+
+int cache_peek(struct cache *c, const char *path, struct centry *out)
+{
+	return lookup(c, path, out, 0);
 }
 
 static struct centry *get_or_add(struct cache *c, const char *path)
@@ -249,6 +260,51 @@ void cache_drop_tree(struct cache *c, const char *path)
 				pp = &e->next;
 			}
 		}
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+void cache_move_tree(struct cache *c, const char *from, const char *to)
+{
+	size_t fl = strlen(from);
+	struct centry *moved = NULL;
+
+	pthread_mutex_lock(&c->lock);
+	for (size_t i = 0; i < c->nb; i++) {
+		struct centry **pp = &c->b[i];
+
+		while (*pp) {
+			struct centry *e = *pp;
+			char *np;
+
+			if (strncmp(e->path, from, fl) != 0 ||
+			    e->path[fl] != '/' ||
+			    asprintf(&np, "%s%s", to, e->path + fl) < 0) {
+				pp = &e->next;
+				continue;
+			}
+			*pp = e->next;
+			free(e->path);
+			e->path = np;
+			e->hash = hash_str(np);
+			e->next = moved;
+			moved = e;
+		}
+	}
+	while (moved) {
+		struct centry *e = moved, **pp;
+
+		moved = e->next;
+		pp = find(c, e->path, e->hash);
+		if (*pp) { /* an entry there already: the moved one wins */
+			struct centry *old = *pp;
+			*pp = old->next;
+			free_entry(old);
+			c->count--;
+		}
+		pp = &c->b[e->hash & (c->nb - 1)];
+		e->next = *pp;
+		*pp = e;
 	}
 	pthread_mutex_unlock(&c->lock);
 }

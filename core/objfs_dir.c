@@ -100,6 +100,7 @@ static int relist_parent(struct objfs *fs, const char *path)
 int obj_stat(struct objfs *fs, const char *path, struct stat *st,
 	     char etag[SCOPEFS_ETAG_MAX])
 {
+	char tag[SCOPEFS_ETAG_MAX] = "";
 	struct centry ce = {0};
 	struct ofile *of;
 	int r;
@@ -133,7 +134,9 @@ int obj_stat(struct objfs *fs, const char *path, struct stat *st,
 		/* The parent fits one listing: one request answers for this
 		 * name and for its siblings' lookups to come (tar x, cp -r
 		 * into a directory), where HEAD + LIST answer for one. */
-		if (cache_get(&fs->cache, path, &ce) && ce.from_list != 2) {
+		int found = cache_get(&fs->cache, path, &ce);
+
+		if (found && ce.from_list != 2) {
 			if (!ce.exists)
 				return -ENOENT;
 			*st = ce.st;
@@ -141,19 +144,21 @@ int obj_stat(struct objfs *fs, const char *path, struct stat *st,
 				snprintf(etag, SCOPEFS_ETAG_MAX, "%s", ce.etag);
 			return 0;
 		}
-		if (cache_parent_listed(&fs->cache, path))
+		/* listed but attributes unknown (a small object): HEAD it */
+		if (!found && cache_parent_listed(&fs->cache, path))
 			return -ENOENT;
 	}
-	r = head_stat(fs, path, st, etag, 0);
+	r = head_stat(fs, path, st, tag, 0);
 	if (r == -ENOENT) {
 		r = dir_probe(fs, path, st);
-		if (r == 0 && etag)
-			etag[0] = '\0';
+		tag[0] = '\0';
 	} else if (r < 0) {
 		return objfs_fail(fs, "head", path, r);
 	}
+	if (r == 0 && etag)
+		snprintf(etag, SCOPEFS_ETAG_MAX, "%s", tag);
 	if (r == 0)
-		cache_put(&fs->cache, path, 1, st, etag, fs->p.ttl, 0);
+		cache_put(&fs->cache, path, 1, st, tag, fs->p.ttl, 0);
 	else if (r == -ENOENT)
 		cache_put(&fs->cache, path, 0, NULL, NULL, fs->p.ttl, 0);
 	return r;
@@ -206,6 +211,8 @@ static int list_fn(void *ctx, const char *key, int is_prefix,
 	size_t len;
 	struct centry ce;
 	struct stat st;
+	struct ofile *of;
+	int known = 0;
 
 	if (strlen(key) <= l->prefix_len)
 		return 0; /* the directory's own marker */
@@ -220,15 +227,26 @@ static int list_fn(void *ctx, const char *key, int is_prefix,
 		return 0;
 	child_path(l->dir, name, path, sizeof path);
 	l->count++;
+	if (!is_prefix && (of = ofile_find(l->fs, path))) {
+		/* Open here: what this machine wrote wins over the store. */
+		pthread_mutex_lock(&of->lock);
+		st = of->st;
+		pthread_mutex_unlock(&of->lock);
+		ofile_put(l->fs, of);
+		return l->err = l->fill(l->ctx, name, &st);
+	}
 	stat_from_object(l->fs, &st, is_prefix ? NULL : a, is_prefix);
 	for (size_t i = 0; i < nmeta; i++)
 		meta_apply(&st, meta[i].key, meta[i].value);
-	if (!is_prefix && !meta && cache_get(&l->fs->cache, path, &ce) &&
-	    ce.exists && !ce.from_list && strcmp(ce.etag, a->etag) == 0) {
-		/* Same object as last HEAD: keep its metadata. */
+	if (!is_prefix && !meta && cache_peek(&l->fs->cache, path, &ce) &&
+	    ce.exists && !ce.from_list && ce.etag[0] &&
+	    strcmp(ce.etag, a->etag) == 0) {
+		/* The same object as when its metadata was last seen (even
+		 * if that entry has expired): keep the metadata. */
 		off_t size = st.st_size;
 		st = ce.st;
 		st.st_size = size;
+		known = 1;
 	} else if (!is_prefix && !meta && a->size <= PROBE_MAX) {
 		/* A listing cannot tell a symlink (a small object marked in
 		 * metadata) from a small file: leave these to a HEAD when
@@ -239,11 +257,13 @@ static int list_fn(void *ctx, const char *key, int is_prefix,
 	}
 	/* Every child's entry is (re)written, so none expires before the
 	 * directory's "listed in full" flag (cache_set_listed). */
-	if (is_prefix && cache_get(&l->fs->cache, path, &ce) && ce.exists &&
+	/* A listing says nothing of a directory's marker: keep the mode
+	 * known from its marker (mkdir, chmod, an earlier HEAD). */
+	if (is_prefix && cache_peek(&l->fs->cache, path, &ce) && ce.exists &&
 	    S_ISDIR(ce.st.st_mode))
-		st = ce.st; /* keep a marker's mode from an earlier HEAD */
+		st = ce.st;
 	cache_put(&l->fs->cache, path, 1, &st, is_prefix ? "" : a->etag,
-		  l->fs->p.ttl, !is_prefix && !meta);
+		  l->fs->p.ttl, !is_prefix && !meta && !known);
 	l->err = l->fill(l->ctx, name, &st);
 	return l->err;
 }
@@ -531,13 +551,13 @@ static int collect_fn(void *ctx, const char *key, int is_prefix,
 	return 0;
 }
 
-static int move_key(struct objfs *fs, const char *from, const char *to)
+static int move_key(struct objfs *fs, const char *from, const char *to,
+		    struct scopefs_object_attr *a)
 {
-	struct scopefs_object_attr a;
 	int r;
 
 	host_clear_error();
-	r = fs->o->copy(fs->pm, from, to, NULL, 0, &a);
+	r = fs->o->copy(fs->pm, from, to, NULL, 0, a);
 	if (r < 0)
 		return objfs_fail(fs, "copy", from, r);
 	host_clear_error();
@@ -576,7 +596,8 @@ static int move_tree(struct objfs *fs, const char *from, const char *to)
 			r = -ENAMETOOLONG;
 			break;
 		}
-		r = move_key(fs, m.keys[i], dst);
+		struct scopefs_object_attr a;
+		r = move_key(fs, m.keys[i], dst, &a);
 		if (r < 0)
 			log_error("%s: rename of directory '%s' to '%s' "
 				  "stopped after %zu of %zu objects",
@@ -590,7 +611,8 @@ out:
 }
 
 static int rename_dir(struct objfs *fs, const char *from, const char *to,
-		      const struct stat *dst, int dst_exists)
+		      const struct stat *src, const struct stat *dst,
+		      int dst_exists)
 {
 	char prefix[PATH_MAX];
 	struct emptiness e;
@@ -623,11 +645,17 @@ static int rename_dir(struct objfs *fs, const char *from, const char *to,
 		}
 	}
 	r = move_tree(fs, from, to);
-	cache_drop_tree(&fs->cache, from);
 	cache_drop_tree(&fs->cache, to);
-	cache_unlist_parent(&fs->cache, to);
 	if (r == 0)
+		cache_move_tree(&fs->cache, from, to);
+	cache_drop_tree(&fs->cache, from);
+	cache_unlist_parent(&fs->cache, to);
+	if (r == 0) {
 		ofiles_rename(fs, from, to);
+		/* its marker moved with it: so do its mode and owner */
+		cache_put(&fs->cache, from, 0, NULL, NULL, fs->p.ttl, 0);
+		cache_put(&fs->cache, to, 1, src, "", fs->p.ttl, 0);
+	}
 	return r;
 }
 
@@ -635,6 +663,7 @@ static int o_rename(void *mnt, const char *from, const char *to,
 		    unsigned int flags)
 {
 	struct objfs *fs = mnt;
+	struct scopefs_object_attr a;
 	struct stat src, dst;
 	struct ofile *of;
 	int r, dst_exists;
@@ -652,10 +681,13 @@ static int o_rename(void *mnt, const char *from, const char *to,
 	if (dst_exists && (flags & RENAME_NOREPLACE))
 		return -EEXIST;
 	if (S_ISDIR(src.st_mode))
-		return rename_dir(fs, from, to, &dst, dst_exists);
+		return rename_dir(fs, from, to, &src, &dst, dst_exists);
 	if (dst_exists && S_ISDIR(dst.st_mode))
 		return -EISDIR;
 
+	/* Open files of the old target keep their bytes (staged now). */
+	if (dst_exists)
+		ofiles_unlink(fs, to);
 	of = ofile_find(fs, from);
 	if (of) {
 		/* The data goes to the store under the old name first;
@@ -672,19 +704,19 @@ static int o_rename(void *mnt, const char *from, const char *to,
 		if (!in_store) {
 			if (dst_exists && (r = fs->o->remove(fs->pm, to)) < 0)
 				return objfs_fail(fs, "delete", to, r);
-			ofiles_unlink(fs, to);
 			ofiles_rename(fs, from, to);
-			goto done;
+			cache_put(&fs->cache, from, 0, NULL, NULL, fs->p.ttl, 0);
+			cache_drop(&fs->cache, to);
+			return 0;
 		}
 	}
-	if ((r = move_key(fs, from, to)) < 0)
+	memset(&a, 0, sizeof a);
+	if ((r = move_key(fs, from, to, &a)) < 0)
 		return r;
-	ofiles_unlink(fs, to);
 	ofiles_rename(fs, from, to);
-done:
 	cache_put(&fs->cache, from, 0, NULL, NULL, fs->p.ttl, 0);
-	cache_drop(&fs->cache, to);
-	cache_unlist_parent(&fs->cache, to);
+	/* The copy kept the source's metadata: its attributes move too. */
+	cache_put(&fs->cache, to, 1, &src, a.etag, fs->p.ttl, 0);
 	return 0;
 }
 
@@ -698,7 +730,7 @@ static int set_attrs(struct objfs *fs, const char *path, void *fh,
 {
 	struct ofile *of = fh ? ((struct ofh *)fh)->of : NULL;
 	struct scopefs_object_meta meta[5];
-	struct scopefs_object_attr a;
+	struct scopefs_object_attr a = {0};
 	char bufs[5][32], key[PATH_MAX];
 	struct stat st;
 	size_t n;
@@ -733,7 +765,8 @@ static int set_attrs(struct objfs *fs, const char *path, void *fh,
 			objfs_fail(fs, "copy (metadata)", path, r);
 	}
 	if (r == 0)
-		cache_put(&fs->cache, path, 1, &st, NULL, fs->p.ttl, 0);
+		cache_put(&fs->cache, path, 1, &st,
+			  S_ISDIR(st.st_mode) ? "" : a.etag, fs->p.ttl, 0);
 	else
 		cache_drop(&fs->cache, path);
 	return r;

@@ -111,13 +111,33 @@ void ofiles_rename(struct objfs *fs, const char *from, const char *to)
 	pthread_mutex_unlock(&fs->lock);
 }
 
+/* The name PATH is about to go (unlink, or a rename over it): its open
+ * files keep their bytes, as on a local filesystem.  One that still reads
+ * from the store gets a local copy first, since the object will be gone;
+ * call this before the store changes. */
 void ofiles_unlink(struct objfs *fs, const char *path)
 {
+	struct ofile *of;
+
 	pthread_mutex_lock(&fs->lock);
-	for (struct ofile *of = fs->files; of; of = of->next)
+	for (of = fs->files; of; of = of->next)
 		if (!of->unlinked && strcmp(of->path, path) == 0)
-			of->unlinked = 1;
+			break;
+	if (of)
+		of->refs++;
 	pthread_mutex_unlock(&fs->lock);
+	if (!of)
+		return;
+	pthread_mutex_lock(&of->lock);
+	if (of->state == OF_CLEAN && of->in_store && stage_begin(fs, of) < 0)
+		log_warn("%s: '%s' removed while open: its descriptors can no "
+			 "longer read it", fs->p.label, of->path);
+	pthread_mutex_lock(&fs->lock);
+	of->unlinked = 1;
+	pthread_mutex_unlock(&fs->lock);
+	of->st.st_nlink = 0;
+	pthread_mutex_unlock(&of->lock);
+	ofile_put(fs, of);
 }
 
 static void touch(struct ofile *of)
@@ -138,6 +158,8 @@ static int sync_locked(struct objfs *fs, struct ofile *of)
 		of->dirty = 0;
 		return 0;
 	}
+	if (of->failed)
+		return -EIO;
 	if (!of->dirty)
 		return 0;
 	if (of->state == OF_STREAM)
@@ -145,10 +167,19 @@ static int sync_locked(struct objfs *fs, struct ofile *of)
 	else if (of->state == OF_STAGED)
 		r = stage_upload(fs, of);
 	if (r < 0) {
-		/* The previous object is intact; the caller sees EIO. */
+		/* The previous object is intact; the caller sees EIO.  A
+		 * staged file keeps its bytes and is tried again at the next
+		 * close; a stream's bytes are gone, so nothing more may be
+		 * uploaded (an empty object would replace the old one). */
 		log_error("%s: '%s' was not stored: close/fsync fails with "
 			  "EIO and the previous version stays", fs->p.label,
 			  of->path);
+		if (of->state == OF_STREAM) {
+			of->failed = 1;
+			of->dirty = 0;
+			of->state = OF_CLEAN;
+		}
+		cache_drop(&fs->cache, of->path);
 		return -EIO;
 	}
 	of->dirty = 0;
@@ -215,14 +246,29 @@ int objfs_open_file(void *mnt, const char *path, int flags, void **fh)
 	struct stat st;
 	int r, fresh;
 
-	if ((r = obj_stat(fs, path, &st, etag)) < 0)
-		return r;
-	if (S_ISDIR(st.st_mode))
-		return -EISDIR;
-	if (!(of = ofile_get(fs, path, &st, etag, 1, &fresh)))
-		return -ENOMEM;
+	if ((of = ofile_find(fs, path))) {
+		fresh = 0; /* already open here: it is the current version */
+	} else {
+		/* Close-to-open, as NFS does it: every open asks the store,
+		 * so a file another machine closed is seen whole. */
+		r = head_stat(fs, path, &st, etag, 0);
+		if (r == -ENOENT) {
+			cache_drop(&fs->cache, path);
+			return r;
+		}
+		if (r < 0)
+			return objfs_fail(fs, "head", path, r);
+		cache_put(&fs->cache, path, 1, &st, etag, fs->p.ttl, 0);
+		if (S_ISDIR(st.st_mode))
+			return -EISDIR;
+		if (!(of = ofile_get(fs, path, &st, etag, 1, &fresh)))
+			return -ENOMEM;
+	}
 	pthread_mutex_lock(&of->lock);
 	r = (flags & O_TRUNC) ? start_empty(fs, of, flags) : 0;
+	log_debug("%s: open '%s' flags 0%o: %s, size %lld, state %d: %d",
+		  fs->p.label, path, flags, fresh ? "new" : "shared",
+		  (long long)of->st.st_size, of->state, r);
 	pthread_mutex_unlock(&of->lock);
 	if (!r)
 		r = new_handle(of, flags, fh);

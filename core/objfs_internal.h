@@ -38,6 +38,9 @@ int cache_init(struct cache *c);
 void cache_destroy(struct cache *c);
 /* Copy the fresh entry for PATH into *out; 1 found, 0 not cached. */
 int cache_get(struct cache *c, const char *path, struct centry *out);
+/* The same, expired entries included (for metadata still valid when the
+ * ETag has not changed). */
+int cache_peek(struct cache *c, const char *path, struct centry *out);
 void cache_put(struct cache *c, const char *path, int exists,
 	       const struct stat *st, const char *etag, double ttl,
 	       int from_list);
@@ -55,6 +58,8 @@ int cache_parent_listed(struct cache *c, const char *path);
 void cache_drop(struct cache *c, const char *path);
 /* Drop PATH and everything below it. */
 void cache_drop_tree(struct cache *c, const char *path);
+/* Entries below FROM/ become entries below TO/ (a directory moved). */
+void cache_move_tree(struct cache *c, const char *from, const char *to);
 /* Forget that the parent of PATH was listed in full (a child changed). */
 void cache_unlist_parent(struct cache *c, const char *path);
 double now_mono(void);
@@ -126,6 +131,8 @@ struct ofile {
 	int dirty;           /* changes not yet in the store */
 	int unlinked;        /* removed while open: never upload */
 	int meta_dirty;      /* mode/owner/times changed while open */
+	int failed;          /* a streamed upload failed: its bytes are gone,
+			      * every later close/fsync says EIO */
 	struct stat st;      /* attributes, st_size the logical size */
 	char etag[SCOPEFS_ETAG_MAX]; /* of the base object */
 

@@ -647,9 +647,11 @@ MOUNT_TEST(posix, readdir_lists_exactly_the_entries)
 {
 	char *want[64];
 	int n = 0;
+	static char names[20][16];
 	FX_OK(mkdir(M("d"), 0755));
 	for (int i = 0; i < 20; i++) {
-		char *name = strdup(fx_fmt("file-%02d", i));
+		char *name = names[i];
+		snprintf(name, sizeof names[i], "file-%02d", i);
 		FX_OK(fx_write_file(M(fx_fmt("d/%s", name)), name, 3, 0644));
 		want[n++] = name;
 	}

@@ -323,9 +323,12 @@ static void expect_listing(const char *dir, const char *const *want, int n)
 	closedir(d);
 	const char **w = malloc((n + 1) * sizeof *w);
 	cr_assert(w);
-	memcpy(w, want, n * sizeof *w);
-	qsort(got, k, sizeof *got, cmp_str);
-	qsort(w, n, sizeof *w, cmp_str);
+	if (n)
+		memcpy(w, want, n * sizeof *w);
+	if (k) /* qsort(NULL, 0) is undefined */
+		qsort(got, k, sizeof *got, cmp_str);
+	if (n)
+		qsort(w, n, sizeof *w, cmp_str);
 	for (int i = 0; i < k || i < n; i++) {
 		const char *g = i < k ? got[i] : "(end)";
 		const char *x = i < n ? w[i] : "(end)";
@@ -618,6 +621,9 @@ MOUNT_TEST(s3, large_sequential_write_keeps_daemon_memory_bounded,
 	   .timeout = 600)
 {
 	need_s3();
+	if (getenv("ASAN_OPTIONS"))
+		FX_SKIP("under AddressSanitizer the daemon's RSS says nothing "
+			"about its buffers (shadow memory, quarantine)");
 	const char *mib_env = getenv("SCOPEFS_S3_BIG_MIB");
 	size_t mib = mib_env && *mib_env ? strtoul(mib_env, NULL, 10) : 2048;
 	const size_t chunk = 1 << 20, size = mib << 20;
@@ -924,6 +930,8 @@ MOUNT_TEST(s3, awkward_names_create_list_read_rename_delete, .timeout = 240)
 	FX_OK(rmdir(M(dir2)));
 	remount();
 	expect_listing(M(""), NULL, 0);
+	for (size_t i = 0; i < NAWK; i++)
+		free(renamed[i]);
 }
 
 MOUNT_TEST(s3, attributes_and_symlinks_survive_a_remount, .timeout = 120)

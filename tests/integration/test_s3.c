@@ -931,7 +931,7 @@ MOUNT_TEST(s3, awkward_names_create_list_read_rename_delete, .timeout = 240)
 	remount();
 	expect_listing(M(""), NULL, 0);
 	for (size_t i = 0; i < NAWK; i++)
-		free(renamed[i]);
+		free((char *)renamed[i]);
 }
 
 MOUNT_TEST(s3, attributes_and_symlinks_survive_a_remount, .timeout = 120)

@@ -238,6 +238,9 @@ static int start_empty(struct objfs *fs, struct ofile *of, int flags)
 	return 0;
 }
 
+/* An attribute entry younger than this (seconds) counts as asked now. */
+#define OPEN_FRESH 0.1
+
 int objfs_open_file(void *mnt, const char *path, int flags, void **fh)
 {
 	struct objfs *fs = mnt;
@@ -250,8 +253,18 @@ int objfs_open_file(void *mnt, const char *path, int flags, void **fh)
 		fresh = 0; /* already open here: it is the current version */
 	} else {
 		/* Close-to-open, as NFS does it: every open asks the store,
-		 * so a file another machine closed is seen whole. */
-		r = head_stat(fs, path, &st, etag, 0);
+		 * so a file another machine closed is seen whole -- unless
+		 * the kernel's lookup just did (a HEAD moments ago). */
+		struct centry ce;
+		if (cache_get(&fs->cache, path, &ce) && ce.exists &&
+		    !ce.from_list && S_ISREG(ce.st.st_mode) &&
+		    ce.expires - now_mono() > fs->p.ttl - OPEN_FRESH) {
+			st = ce.st;
+			snprintf(etag, SCOPEFS_ETAG_MAX, "%s", ce.etag);
+			r = 0;
+		} else {
+			r = head_stat(fs, path, &st, etag, 0);
+		}
 		if (r == -ENOENT) {
 			cache_drop(&fs->cache, path);
 			return r;

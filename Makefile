@@ -14,11 +14,16 @@ SAN        ?=
 
 CC       ?= gcc
 PKGS     := fuse3 inih
+# Read once per make.  The targets a user types (all, test, run, ...) first
+# run scripts/install-deps.sh and then build in a sub-make, which reads
+# these afresh, so a fresh machine builds on the first run.
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
-            -fPIC -Iinclude -Icore $(shell pkg-config --cflags $(PKGS))
+            -fPIC -Iinclude -Icore $(PKG_CFLAGS)
 CPPFLAGS += -DSCOPEFS_VERSION='"$(VERSION)"' -DSCOPEFS_PLUGINDIR='"$(PLUGINDIR)"'
-LDLIBS   := $(shell pkg-config --libs $(PKGS)) -ldl -lpthread
+LDLIBS   := $(PKG_LIBS) -ldl -lpthread
 ifneq ($(SAN),)
 CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS  += -fsanitize=address,undefined
@@ -36,13 +41,24 @@ TEST_SRC   := $(wildcard tests/unit/*.c tests/integration/*.c)
 TEST_BIN   := $(TEST_SRC:tests/%.c=$(O)/tests/bin/%)
 TEST_HELPERS := $(patsubst tests/helpers/%.c,$(O)/tests/bin/helpers/%,$(wildcard tests/helpers/*.c))
 
-.PHONY: all deps test asan bench install uninstall clean run check-config
-all: deps $(O)/scopefs $(PLUGIN_SO) $(O)/scopefs-plugin.pc
+.PHONY: all build deps check-deps test build-tests asan bench install uninstall clean run
+# Each entry point installs what it needs, then builds in a sub-make (see
+# PKG_CFLAGS above).
+all: deps
+	@$(MAKE) --no-print-directory build
+build: $(O)/scopefs $(PLUGIN_SO) $(O)/scopefs-plugin.pc
 
 deps:
 	@scripts/install-deps.sh build
 
-$(OBJ)/%.o: %.c $(wildcard include/scopefs/*.h core/*.h plugins/common/*.h)
+# Every object waits for this (order-only), so a build without the
+# libraries stops with one clear line instead of a page of link errors.
+check-deps:
+	@pkg-config --exists $(PKGS) || { echo "make: the libraries $(PKGS)" \
+		"are not installed (pkg-config finds no $(PKGS)); run 'make deps'" \
+		"(as root: it uses apt-get)" >&2; exit 1; }
+
+$(OBJ)/%.o: %.c $(wildcard include/scopefs/*.h core/*.h plugins/common/*.h) | check-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
@@ -75,20 +91,21 @@ $(O)/tests/bin/helpers/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
-build-tests: all $(TEST_BIN) $(TEST_HELPERS)
+build-tests: build $(TEST_BIN) $(TEST_HELPERS)
 
 test:
 	@scripts/install-deps.sh test
-	$(MAKE) build-tests
+	@$(MAKE) --no-print-directory build-tests
 	O=$(O) tests/run.sh
 
 asan:
 	@scripts/install-deps.sh test
-	$(MAKE) O=build-asan SAN=1 build-tests
+	@$(MAKE) --no-print-directory O=build-asan SAN=1 build-tests
 	O=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 tests/run.sh
 
-bench: all
+bench:
 	@scripts/install-deps.sh bench
+	@$(MAKE) --no-print-directory build
 	bench/run.sh
 
 # Mount the default local config (etc/scopefs-local.conf) under $(MNT).

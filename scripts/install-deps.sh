@@ -33,8 +33,20 @@ done
 [ -z "$missing" ] && exit 0
 
 echo "install-deps.sh: installing:$missing" >&2
+fail() {
+	echo "install-deps.sh: $1; install these Debian packages yourself, then run make again:" >&2
+	echo "    apt-get install$missing" >&2
+	exit 1
+}
+command -v apt-get >/dev/null 2>&1 || fail "no apt-get on this machine (scopefs installs with Debian's packages)"
 sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo >/dev/null 2>&1 || fail "not root, and no sudo"
+	sudo="sudo"
+fi
 export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get install -y --no-install-recommends $missing ||
-	{ $sudo apt-get update && $sudo apt-get install -y --no-install-recommends $missing; }
+# A fresh machine has empty package lists: install fails at once, then
+# one update and a second try.
+$sudo apt-get install -y --no-install-recommends $missing 2>/dev/null ||
+	{ $sudo apt-get update && $sudo apt-get install -y --no-install-recommends $missing; } ||
+	fail "apt-get failed"

@@ -108,7 +108,8 @@ build_root() {
 	# Add the machine's own files on top of Debian's.
 	local extra
 	extra=$(mktemp -d)
-	{ node_files; machine_files; } | sort -u | tar -C / -cf "$extra/extra.tar" -T - --no-recursion 2>/dev/null ||
+	{ node_files; machine_files; } | sed 's|^/||' | sort -u |
+		tar -C / --no-recursion -cf "$extra/extra.tar" -T - ||
 		{ rm -rf "$extra" "$tmp"; die "could not collect this machine's Node.js and settings"; }
 	tar -Af "$tmp" "$extra/extra.tar"
 	rm -rf "$extra"

@@ -196,6 +196,12 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 		m->writeback = 0;
 	if (m->keep_cache && (conn->capable & FUSE_CAP_CACHE_SYMLINKS))
 		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
+	/* A plugin whose store applies POSIX ACLs itself (local: the
+	 * directory's own filesystem) lets the kernel enforce them too, as
+	 * on a native filesystem; the kernel then also drops its cached
+	 * mode when an ACL is set. */
+	if (m->posix_acl && (conn->capable & FUSE_CAP_POSIX_ACL))
+		conn->want |= FUSE_CAP_POSIX_ACL;
 	/* Plugins do not implement locks: the kernel keeps them local. */
 	conn->want &= ~(FUSE_CAP_POSIX_LOCKS | FUSE_CAP_FLOCK_LOCKS);
 	conn->max_write = 1u << 20;
@@ -1007,6 +1013,18 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 		fuse_reply_statfs(req, &sv);
 }
 
+/* An extended attribute can change what stat shows: a POSIX access ACL
+ * sets the mode (GNU cp -p sets modes that way), security.capability and
+ * every change the ctime.  The kernel keeps its cached attributes across
+ * a setxattr, so drop them before the reply: the caller's next stat asks
+ * again.  Attributes only (offset < 0): no page is touched, so this is
+ * safe while the kernel holds the inode's lock for the call. */
+static void xattr_changed(struct mount *m, fuse_ino_t ino, int r)
+{
+	if (r == 0)
+		fuse_lowlevel_notify_inval_inode(m->se, ino, -1, 0);
+}
+
 static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 			const char *value, size_t size, int flags)
 {
@@ -1026,6 +1044,7 @@ static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 				     : -EOPNOTSUPP;
 		call_end(m);
 	}
+	xattr_changed(m, ino, r);
 	reply_status(req, r);
 }
 
@@ -1089,6 +1108,7 @@ static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 			    : -EOPNOTSUPP;
 		call_end(m);
 	}
+	xattr_changed(m, ino, r);
 	reply_status(req, r);
 }
 

@@ -127,6 +127,7 @@ int mount_start(struct mount *m, const struct cfg_mount *cfg,
 			       : cfg->writeback_cache == CFG_YES;
 	m->keep_cache = exclusive && p->has_fs;
 	m->stable_ino = (p->desc.flags & SCOPEFS_CAP_STABLE_INO) != 0;
+	m->posix_acl = (p->desc.flags & SCOPEFS_CAP_POSIX_ACL) && p->has_fs;
 	if ((r = inode_table_init(&m->inodes)) < 0) {
 		snprintf(err, errlen, "%s: %s", m->label, strerror(-r));
 		pthread_mutex_destroy(&m->lock);

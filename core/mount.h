@@ -29,6 +29,7 @@ struct mount {
 	int writeback;           /* kernel writeback cache in use */
 	int keep_cache;          /* page cache may survive an open */
 	int stable_ino;          /* report the plugin's st_ino */
+	int posix_acl;           /* the kernel enforces POSIX ACLs */
 	struct fuse_session *se;
 	/* Open directory handles, so teardown can free those the kernel
 	 * never released (fuse_ops.c owns the list). */

@@ -91,6 +91,11 @@ enum {
 	/* getattr returns st_ino values that are stable and unique per file
 	 * (hard links share one), so the core can report them. */
 	SCOPEFS_CAP_STABLE_INO = 1u << 1,
+	/* (filesystem plugins) setxattr/getxattr of system.posix_acl_access
+	 * and system.posix_acl_default store real POSIX ACLs, and the store
+	 * keeps the mode in step with them, so the kernel may enforce them.
+	 * A core that does not know this bit ignores it. */
+	SCOPEFS_CAP_POSIX_ACL = 1u << 2,
 };
 
 /* Flags for mount_open. */

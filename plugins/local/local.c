@@ -269,7 +269,8 @@ static const struct scopefs_plugin local_plugin = {
 	SCOPEFS_PLUGIN_HEAD,
 	.kind = SCOPEFS_KIND_FS,
 	.thread_model = SCOPEFS_THREAD_PARALLEL,
-	.flags = SCOPEFS_CAP_EXCLUSIVE | SCOPEFS_CAP_STABLE_INO,
+	.flags = SCOPEFS_CAP_EXCLUSIVE | SCOPEFS_CAP_STABLE_INO |
+		 SCOPEFS_CAP_POSIX_ACL,
 	.name = "local",
 	.version = "1.0",
 	.description = "a directory of this machine",

@@ -192,6 +192,7 @@ Test(abi, constants_keep_their_values)
 	cr_assert_eq(SCOPEFS_THREAD_PARALLEL, 2);
 	cr_assert_eq(SCOPEFS_CAP_EXCLUSIVE, 1);
 	cr_assert_eq(SCOPEFS_CAP_STABLE_INO, 2);
+	cr_assert_eq(SCOPEFS_CAP_POSIX_ACL, 4);
 	cr_assert_eq(SCOPEFS_MOUNT_READ_ONLY, 1);
 	cr_assert_eq(SCOPEFS_OBJ_CAN_COPY, 1);
 	cr_assert_eq(SCOPEFS_OBJ_LIST_HAS_META, 2);

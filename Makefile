@@ -80,6 +80,7 @@ $(foreach p,$(PLUGINS),$(eval $(call plugin_rule,$(p))))
 # plugin can build against a checkout; `make install` writes its own.
 PC_SED = sed -e 's|@PREFIX@|$(1)|; s|@INCLUDEDIR@|$(2)|; s|@PLUGINDIR@|$(3)|; s|@VERSION@|$(VERSION)|'
 $(O)/scopefs-plugin.pc: scopefs-plugin.pc.in Makefile
+	@mkdir -p $(dir $@)
 	$(call PC_SED,$(CURDIR),$(CURDIR)/include,$(CURDIR)/plugins) $< > $@
 
 # Tests: each tests/{unit,integration}/X.c is one Criterion binary linked

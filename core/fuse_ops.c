@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <fuse_lowlevel.h>
+#include "freshness.h"
 #include "log.h"
 #include "mount.h"
 
@@ -76,6 +77,7 @@ static void *fh_of(const struct fuse_file_info *fi)
 /* The plugin's thread model, enforced around each call. */
 static void call_begin(struct mount *m)
 {
+	freshness_reset(); /* what the kernel may cache rests on this call */
 	if (m->call_lock)
 		pthread_mutex_lock(m->call_lock);
 }
@@ -169,8 +171,8 @@ static void reply_entry(fuse_req_t req, struct mount *m, fuse_ino_t parent,
 	e.ino = inode_id(&m->inodes, n);
 	e.attr = *st;
 	fix_attr(m, &e.attr, e.ino);
-	e.attr_timeout = m->ttl;
-	e.entry_timeout = m->ttl;
+	e.attr_timeout = freshness_ttl(m->ttl);
+	e.entry_timeout = e.attr_timeout;
 	told(m, e.ino, &e.attr);
 	if (fuse_reply_entry(req, &e) != 0)
 		inode_forget(&m->inodes, n, 1);
@@ -226,7 +228,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		struct fuse_entry_param e;
 
 		memset(&e, 0, sizeof e);
-		e.entry_timeout = m->ttl;
+		e.entry_timeout = freshness_ttl(m->ttl);
 		fuse_reply_entry(req, &e);
 		return;
 	}
@@ -260,7 +262,7 @@ static void reply_attr(fuse_req_t req, struct mount *m, fuse_ino_t ino,
 {
 	fix_attr(m, st, ino);
 	told(m, ino, st);
-	fuse_reply_attr(req, st, m->ttl);
+	fuse_reply_attr(req, st, freshness_ttl(m->ttl));
 }
 
 static void op_getattr(fuse_req_t req, fuse_ino_t ino,

@@ -147,6 +147,8 @@ void cache_put(struct cache *c, const char *path, int exists,
 			e->st = *st;
 		snprintf(e->etag, sizeof e->etag, "%s", etag ? etag : "");
 		e->expires = now_mono() + ttl;
+		e->ttl = ttl;
+		e->by_head = 0;
 		e->from_list = from_list;
 		if (!exists)
 			e->listed_until = 0;
@@ -197,18 +199,49 @@ int cache_parent_small(struct cache *c, const char *path, char *parent,
 	return small;
 }
 
-int cache_parent_listed(struct cache *c, const char *path)
+double cache_parent_listed(struct cache *c, const char *path)
 {
 	char parent[PATH_MAX];
 	struct centry *e;
-	int listed = 0;
+	double left = 0, now = now_mono();
 
 	parent_of(path, parent, sizeof parent);
 	pthread_mutex_lock(&c->lock);
 	e = *find(c, parent, hash_str(parent));
-	listed = e && e->listed_until > now_mono();
+	if (e && e->listed_until > now)
+		left = e->listed_until - now;
 	pthread_mutex_unlock(&c->lock);
-	return listed;
+	return left;
+}
+
+int cache_take_head(struct cache *c, const char *path, double within,
+		    struct centry *out)
+{
+	struct centry *e;
+	int taken = 0;
+
+	pthread_mutex_lock(&c->lock);
+	e = *find(c, path, hash_str(path));
+	if (e && e->by_head && e->exists &&
+	    e->expires - now_mono() > e->ttl - within) {
+		*out = *e;
+		out->next = NULL;
+		out->path = NULL;
+		e->by_head = 0;
+		taken = 1;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return taken;
+}
+
+void cache_mark_head(struct cache *c, const char *path)
+{
+	struct centry *e;
+
+	pthread_mutex_lock(&c->lock);
+	if ((e = *find(c, path, hash_str(path))))
+		e->by_head = 1;
+	pthread_mutex_unlock(&c->lock);
 }
 
 void cache_unlist_parent(struct cache *c, const char *path)

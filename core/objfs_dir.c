@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include "backend.h"
+#include "freshness.h"
 #include "log.h"
 #include "objfs_internal.h"
 
@@ -103,6 +104,7 @@ int obj_stat(struct objfs *fs, const char *path, struct stat *st,
 	char tag[SCOPEFS_ETAG_MAX] = "";
 	struct centry ce = {0};
 	struct ofile *of;
+	double left;
 	int r;
 
 	if (etag)
@@ -121,6 +123,7 @@ int obj_stat(struct objfs *fs, const char *path, struct stat *st,
 		return 0;
 	}
 	if (cache_get(&fs->cache, path, &ce) && ce.from_list != 2) {
+		freshness_note(ce.expires - now_mono());
 		if (!ce.exists)
 			return -ENOENT;
 		*st = ce.st;
@@ -128,8 +131,10 @@ int obj_stat(struct objfs *fs, const char *path, struct stat *st,
 			snprintf(etag, SCOPEFS_ETAG_MAX, "%s", ce.etag);
 		return 0;
 	}
-	if (!ce.exists && cache_parent_listed(&fs->cache, path))
+	if (!ce.exists && (left = cache_parent_listed(&fs->cache, path))) {
+		freshness_note(left);
 		return -ENOENT;
+	}
 	if (!ce.exists && relist_parent(fs, path) == 0) {
 		/* The parent fits one listing: one request answers for this
 		 * name and for its siblings' lookups to come (tar x, cp -r
@@ -137,6 +142,7 @@ int obj_stat(struct objfs *fs, const char *path, struct stat *st,
 		int found = cache_get(&fs->cache, path, &ce);
 
 		if (found && ce.from_list != 2) {
+			freshness_note(ce.expires - now_mono());
 			if (!ce.exists)
 				return -ENOENT;
 			*st = ce.st;
@@ -157,9 +163,11 @@ int obj_stat(struct objfs *fs, const char *path, struct stat *st,
 	}
 	if (r == 0 && etag)
 		snprintf(etag, SCOPEFS_ETAG_MAX, "%s", tag);
-	if (r == 0)
+	if (r == 0) {
 		cache_put(&fs->cache, path, 1, st, tag, fs->p.ttl, 0);
-	else if (r == -ENOENT)
+		if (tag[0])
+			cache_mark_head(&fs->cache, path);
+	} else if (r == -ENOENT)
 		cache_put(&fs->cache, path, 0, NULL, NULL, fs->p.ttl, 0);
 	return r;
 }

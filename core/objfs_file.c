@@ -254,16 +254,20 @@ int objfs_open_file(void *mnt, const char *path, int flags, void **fh)
 	} else {
 		/* Close-to-open, as NFS does it: every open asks the store,
 		 * so a file another machine closed is seen whole -- unless
-		 * the kernel's lookup just did (a HEAD moments ago). */
+		 * the kernel's lookup for this open just did (a HEAD moments
+		 * ago, used by one open only and not refreshed by it, so
+		 * repeated opens never live on one old answer). */
 		struct centry ce;
-		if (cache_get(&fs->cache, path, &ce) && ce.exists &&
-		    !ce.from_list && S_ISREG(ce.st.st_mode) &&
-		    ce.expires - now_mono() > fs->p.ttl - OPEN_FRESH) {
+		if (cache_take_head(&fs->cache, path, OPEN_FRESH, &ce) &&
+		    S_ISREG(ce.st.st_mode)) {
 			st = ce.st;
 			snprintf(etag, SCOPEFS_ETAG_MAX, "%s", ce.etag);
 			r = 0;
 		} else {
 			r = head_stat(fs, path, &st, etag, 0);
+			if (r == 0)
+				cache_put(&fs->cache, path, 1, &st, etag,
+					  fs->p.ttl, 0);
 		}
 		if (r == -ENOENT) {
 			cache_drop(&fs->cache, path);
@@ -271,7 +275,6 @@ int objfs_open_file(void *mnt, const char *path, int flags, void **fh)
 		}
 		if (r < 0)
 			return objfs_fail(fs, "head", path, r);
-		cache_put(&fs->cache, path, 1, &st, etag, fs->p.ttl, 0);
 		if (S_ISDIR(st.st_mode))
 			return -EISDIR;
 		if (!(of = ofile_get(fs, path, &st, etag, 1, &fresh)))

@@ -22,6 +22,8 @@ struct centry {
 	struct stat st;
 	char etag[SCOPEFS_ETAG_MAX];
 	double expires;      /* monotonic seconds */
+	double ttl;          /* it was put for this long */
+	int by_head;         /* from a lookup's HEAD no open has used yet */
 	double listed_until; /* dir: every child is cached until then */
 	int small;           /* dir: its last full listing was one page */
 	int from_list;       /* 1: attributes from a listing, no metadata;
@@ -53,8 +55,15 @@ void cache_set_listed(struct cache *c, const char *path, double since,
 int cache_parent_small(struct cache *c, const char *path, char *parent,
 		       size_t size);
 /* Is PATH a child of a directory whose listing is cached in full? Then
- * a miss means "does not exist". */
-int cache_parent_listed(struct cache *c, const char *path);
+ * a miss means "does not exist", for the seconds returned (0: no). */
+double cache_parent_listed(struct cache *c, const char *path);
+/* A lookup's HEAD of PATH: mark its entry (just put) as one that the
+ * open to follow may use instead of asking again. */
+void cache_mark_head(struct cache *c, const char *path);
+/* Take that HEAD's entry if it is under WITHIN seconds old; only once, so
+ * that one HEAD never serves two opens. */
+int cache_take_head(struct cache *c, const char *path, double within,
+		    struct centry *out);
 void cache_drop(struct cache *c, const char *path);
 /* Drop PATH and everything below it. */
 void cache_drop_tree(struct cache *c, const char *path);

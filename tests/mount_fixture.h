@@ -16,6 +16,8 @@
  *   SCOPEFS_KEEP_TMP      keep the temporary directory for inspection
  *   S3_PORT               the s3 backend's server on 127.0.0.1 (default
  *                         19050: tests/servers/servers.sh, start_s3)
+ *   TMPDIR                where DIR is made (default /tmp); tests/run.sh
+ *                         gives each run its own
  *   SCOPEFS_REQUIRE_SERVERS  1: a backend whose server does not answer
  *                         fails the test instead of skipping it
  *

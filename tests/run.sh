@@ -17,6 +17,11 @@
 # BACKEND_RUNS ("s3"; "" for none), named BINARY@BACKEND: e.g.
 # `tests/run.sh @s3` runs only those.  SCOPEFS_REQUIRE_SERVERS=1 (the
 # default here) makes a test whose server does not answer fail, not skip.
+#
+# Each run has a directory of its own, $TMPDIR/scopefs-tests.XXXXXX: the
+# servers' RUN_DIR (unless RUN_DIR is set) and the tests' TMPDIR, so that
+# the sweep for leftover mounts sees only this run's.  It is removed when
+# nothing failed (and SCOPEFS_KEEP_TMP is not set).
 set -u
 cd "$(dirname "$0")/.." || exit 2
 
@@ -45,11 +50,21 @@ wanted() {
 	return 1
 }
 
-# Unmount (lazily) whatever a test left mounted under a scopefs-test.*
-# directory and kill the daemon recorded there; report each as a failure.
+# pwd -P: the sweep compares with the paths of /proc/self/mountinfo.
+run=$(cd "$(mktemp -d "${TMPDIR:-/tmp}/scopefs-tests.XXXXXX")" && pwd -P) ||
+	exit 2
+# The permission tests' "nobody" must reach the mounts below tmp/.
+chmod 755 "$run" && mkdir -m 1777 "$run/tmp" || exit 2
+
+# Unmount (lazily) whatever a test of this run left mounted under a
+# scopefs-test.* directory and kill the daemon recorded there; report each
+# as a failure.  Only this run's: other runs' tests may be mounted right
+# now.
 sweep() {
 	found=0
-	for mp in $(awk '$0 ~ / - fuse\.scopefs / && $5 ~ /\/scopefs-test\./ { print $5 }' /proc/self/mountinfo); do
+	for mp in $(awk -v top="$run/tmp/scopefs-test." \
+		'$0 ~ / - fuse\.scopefs / && index($5, top) == 1 { print $5 }' \
+		/proc/self/mountinfo); do
 		found=1
 		dir=${mp%%/mnt/*}
 		echo "run.sh: LEFTOVER MOUNT $mp (after $1)" >&2
@@ -66,14 +81,10 @@ sweep() {
 }
 
 # Servers get a RUN_DIR of this run's own, so that stop_all stops only
-# what this run started; it is removed when everything passed.
+# what this run started.
 servers_failed=0
-made_run_dir=""
 if [ -f tests/servers/servers.sh ]; then
-	if [ -z "${RUN_DIR:-}" ]; then
-		RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/scopefs-servers.XXXXXX") || exit 2
-		made_run_dir=$RUN_DIR
-	fi
+	RUN_DIR=${RUN_DIR:-$run}
 	export RUN_DIR
 	. tests/servers/servers.sh
 	trap 'stop_all' EXIT
@@ -101,9 +112,10 @@ run_one() {
 	esac
 	start=$(date +%s)
 	if [ -n "$_backend" ]; then
-		SCOPEFS_TEST_BACKEND=$_backend timeout -k 10 "$TEST_TIMEOUT" "$_bin" "$@"
+		SCOPEFS_TEST_BACKEND=$_backend TMPDIR=$run/tmp \
+			timeout -k 10 "$TEST_TIMEOUT" "$_bin" "$@"
 	else
-		timeout -k 10 "$TEST_TIMEOUT" "$_bin" "$@"
+		TMPDIR=$run/tmp timeout -k 10 "$TEST_TIMEOUT" "$_bin" "$@"
 	fi
 	rc=$?
 	[ $rc -eq 124 ] && echo "run.sh: $_name timed out after ${TEST_TIMEOUT}s" >&2
@@ -152,8 +164,10 @@ if [ $((passed + failed)) -eq 0 ]; then
 	echo "run.sh: no test binaries found under $O/tests/bin (make build-tests)" >&2
 	exit 1
 fi
-if [ $failed -eq 0 ] && [ -n "$made_run_dir" ]; then
-	stop_all
-	rm -rf "$made_run_dir"
+if [ $failed -eq 0 ] && [ -z "${SCOPEFS_KEEP_TMP:-}" ]; then
+	[ -f tests/servers/servers.sh ] && stop_all
+	rm -rf "$run"
+else
+	echo "run.sh: kept $run (server logs, test directories)"
 fi
 [ $failed -eq 0 ]

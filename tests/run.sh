@@ -10,7 +10,10 @@
 #   e.g. -- --verbose or -- --filter 'posix/*').
 #
 # If tests/servers/servers.sh exists it is sourced, and its start_all and
-# stop_all bracket the run (test servers such as an S3 emulator).
+# stop_all bracket the run (test servers such as an S3 emulator).  The S3
+# server listens on a free port the kernel picks, exported as S3_PORT to
+# every test, so that runs side by side do not share a server; export
+# S3_PORT to choose the port.
 #
 # After the integration binaries (on the local backend; test_s3 always uses
 # s3), the suites that run on any backend run again on each backend in
@@ -89,7 +92,9 @@ if [ -f tests/servers/servers.sh ]; then
 	. tests/servers/servers.sh
 	trap 'stop_all' EXIT
 	trap 'stop_all; exit 130' INT TERM
-	if ! start_all; then
+	if start_all; then
+		echo "run.sh: S3 server on 127.0.0.1:$S3_PORT (RUN_DIR $RUN_DIR)"
+	else
 		echo "run.sh: start_all failed (logs in $RUN_DIR): tests that" \
 			"need the servers will fail" >&2
 		servers_failed=1

@@ -14,8 +14,14 @@
  *   SCOPEFS_TEST_BACKEND  which [backend] fragment to mount (default local)
  *   SCOPEFS_TEST_LOG_LEVEL  log_level of the daemon (default info)
  *   SCOPEFS_KEEP_TMP      keep the temporary directory for inspection
- *   S3_PORT               the s3 backend's server on 127.0.0.1 (default
- *                         19050: tests/servers/servers.sh, start_s3)
+ *   S3_PORT               the s3 backend's server on 127.0.0.1.  start_s3
+ *                         (tests/servers/servers.sh) exports the port of the
+ *                         server it started, a free one the kernel picked
+ *                         unless S3_PORT was set, so tests/run.sh's tests
+ *                         use that run's server.  Unset (a binary run
+ *                         by hand): 19050
+ *   TMPDIR                where DIR is made (default /tmp); tests/run.sh
+ *                         gives each run its own
  *   SCOPEFS_REQUIRE_SERVERS  1: a backend whose server does not answer
  *                         fails the test instead of skipping it
  *

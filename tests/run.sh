@@ -1,7 +1,7 @@
 #!/bin/sh
 # Run every test binary: $O/tests/bin/unit/* first, then
-# $O/tests/bin/integration/*, each under a timeout; print a summary and exit
-# non-zero if any failed.  Runs from the repository root.
+# $O/tests/bin/integration/*, each under a timeout; print a summary of the
+# test cases and exit non-zero if any failed.  Runs from the repository root.
 #
 #   O=DIR                 build output directory (default .)
 #   TEST_TIMEOUT=SECONDS  per binary (default 600)
@@ -10,13 +10,29 @@
 #   e.g. -- --verbose or -- --filter 'posix/*').
 #
 # If tests/servers/servers.sh exists it is sourced, and its start_all and
-# stop_all bracket the run (test servers such as an S3 emulator).
+# stop_all bracket the run (test servers such as an S3 emulator).  The S3
+# server listens on a free port the kernel picks, exported as S3_PORT to
+# every test, so that runs side by side do not share a server; export
+# S3_PORT to choose the port.
 #
 # After the integration binaries (on the local backend; test_s3 always uses
 # s3), the suites that run on any backend run again on each backend in
 # BACKEND_RUNS ("s3"; "" for none), named BINARY@BACKEND: e.g.
 # `tests/run.sh @s3` runs only those.  SCOPEFS_REQUIRE_SERVERS=1 (the
 # default here) makes a test whose server does not answer fail, not skip.
+#
+# The summary counts test cases, from the report each binary writes
+# (Criterion's --json; tests/report.py reads them): it lists every skipped
+# test case with its reason and every failed one, then ends with the line
+# "summary: N passed, N failed, N skipped", which CI reads.  Failed also
+# counts what failed outside any test case: a binary that wrote no report
+# (it crashed, or timed out), one that exited non-zero though no test case
+# failed, one that left a mount behind, test servers that did not start.
+#
+# Each run has a directory of its own, $TMPDIR/scopefs-tests.XXXXXX: the
+# reports, the servers' RUN_DIR (unless RUN_DIR is set) and the tests'
+# TMPDIR, so that the sweep for leftover mounts sees only this run's.  It
+# is removed when nothing failed (and SCOPEFS_KEEP_TMP is not set).
 set -u
 cd "$(dirname "$0")/.." || exit 2
 
@@ -45,14 +61,41 @@ wanted() {
 	return 1
 }
 
-# Unmount (lazily) whatever a test left mounted under a scopefs-test.*
-# directory and kill the daemon recorded there; report each as a failure.
+# With --filter (or CRITERION_TEST_PATTERN) Criterion reports the test
+# cases it left out as skipped, alike to .disabled ones ("The test was
+# skipped."); report.py then counts those apart, not as skips.
+filtered=""
+[ -n "${CRITERION_TEST_PATTERN:-}" ] && filtered=--filtered
+for a in "$@"; do
+	case "$a" in --filter | --filter=*) filtered=--filtered ;; esac
+done
+
+# pwd -P: the sweep compares with the paths of /proc/self/mountinfo.
+run=$(cd "$(mktemp -d "${TMPDIR:-/tmp}/scopefs-tests.XXXXXX")" && pwd -P) ||
+	exit 2
+# The permission tests' "nobody" must reach the mounts below tmp/.
+chmod 755 "$run" && mkdir -m 1777 "$run/tmp" && mkdir "$run/reports" ||
+	exit 2
+results=$run/results.tsv
+: >"$results"
+
+report() {
+	python3 tests/report.py "$@"
+}
+
+# Unmount (lazily) whatever a test of this run left mounted under a
+# scopefs-test.* directory and kill the daemon recorded there; record each
+# as a failure of binary $1.  Only this run's: other runs' tests may be
+# mounted right now.
 sweep() {
 	found=0
-	for mp in $(awk '$0 ~ / - fuse\.scopefs / && $5 ~ /\/scopefs-test\./ { print $5 }' /proc/self/mountinfo); do
+	for mp in $(awk -v top="$run/tmp/scopefs-test." \
+		'$0 ~ / - fuse\.scopefs / && index($5, top) == 1 { print $5 }' \
+		/proc/self/mountinfo); do
 		found=1
 		dir=${mp%%/mnt/*}
 		echo "run.sh: LEFTOVER MOUNT $mp (after $1)" >&2
+		report fail "$results" "$1" "$2" "left $mp mounted"
 		if [ -f "$dir/daemon.pid" ]; then
 			pid=$(cat "$dir/daemon.pid")
 			case "$pid" in
@@ -66,28 +109,26 @@ sweep() {
 }
 
 # Servers get a RUN_DIR of this run's own, so that stop_all stops only
-# what this run started; it is removed when everything passed.
-servers_failed=0
-made_run_dir=""
+# what this run started.
+servers=""
 if [ -f tests/servers/servers.sh ]; then
-	if [ -z "${RUN_DIR:-}" ]; then
-		RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/scopefs-servers.XXXXXX") || exit 2
-		made_run_dir=$RUN_DIR
-	fi
+	RUN_DIR=${RUN_DIR:-$run}
 	export RUN_DIR
 	. tests/servers/servers.sh
+	servers=1
 	trap 'stop_all' EXIT
 	trap 'stop_all; exit 130' INT TERM
-	if ! start_all; then
+	if start_all; then
+		echo "run.sh: S3 server on 127.0.0.1:$S3_PORT (RUN_DIR $RUN_DIR)"
+	else
 		echo "run.sh: start_all failed (logs in $RUN_DIR): tests that" \
 			"need the servers will fail" >&2
-		servers_failed=1
+		report fail "$results" tests/servers/servers.sh "" \
+			"start_all failed: the test servers did not start (logs in $RUN_DIR)"
 	fi
 fi
 
-passed=0
-failed=0
-failures=""
+ran=0
 
 # run_one NAME BACKEND BIN ARGS...: one binary under the timeout, with
 # SCOPEFS_TEST_BACKEND=BACKEND ("" leaves the environment's).
@@ -95,27 +136,33 @@ run_one() {
 	_name=$1 _backend=$2 _bin=$3
 	shift 3
 	case "$_name" in
-	integration/test_s3) echo "==== $_name (backend s3)" ;;
-	integration/*) echo "==== $_name (backend ${_backend:-${SCOPEFS_TEST_BACKEND:-local}})" ;;
-	*) echo "==== $_name" ;;
+	integration/test_s3) _label=s3 ;;
+	integration/*) _label=${_backend:-${SCOPEFS_TEST_BACKEND:-local}} ;;
+	*) _label="" ;;
 	esac
+	echo "==== $_name${_label:+ (backend $_label)}"
+	_report=$run/reports/$(echo "$_name" | tr / _).json
 	start=$(date +%s)
 	if [ -n "$_backend" ]; then
-		SCOPEFS_TEST_BACKEND=$_backend timeout -k 10 "$TEST_TIMEOUT" "$_bin" "$@"
+		SCOPEFS_TEST_BACKEND=$_backend TMPDIR=$run/tmp \
+			timeout -k 10 "$TEST_TIMEOUT" "$_bin" --json="$_report" "$@"
 	else
-		timeout -k 10 "$TEST_TIMEOUT" "$_bin" "$@"
+		TMPDIR=$run/tmp \
+			timeout -k 10 "$TEST_TIMEOUT" "$_bin" --json="$_report" "$@"
 	fi
 	rc=$?
 	[ $rc -eq 124 ] && echo "run.sh: $_name timed out after ${TEST_TIMEOUT}s" >&2
-	sweep "$_name" || rc=1
+	ran=$((ran + 1))
+	_ok=1
+	_cases=$(report add "$results" "$_name" "$_label" "$rc" \
+		"$TEST_TIMEOUT" "$_report" $filtered) || _ok=0
+	sweep "$_name" "$_label" || _ok=0
 	took=$(($(date +%s) - start))
-	if [ $rc -eq 0 ]; then
-		passed=$((passed + 1))
-		echo "==== $_name: ok (${took}s)"
+	# "ok", not "passed", in the counts: CI looks for "N passed, N failed".
+	if [ $_ok -eq 1 ]; then
+		echo "==== $_name: ok (${took}s; $_cases)"
 	else
-		failed=$((failed + 1))
-		failures="$failures $_name"
-		echo "==== $_name: FAILED (exit $rc, ${took}s)"
+		echo "==== $_name: FAILED (exit $rc, ${took}s; $_cases)"
 	fi
 }
 
@@ -139,21 +186,19 @@ for backend in $BACKEND_RUNS; do
 	done
 done
 
-echo
-echo "==== summary: $passed passed, $failed failed"
-for f in $failures; do
-	echo "     FAILED: $f"
-done
-if [ $servers_failed -ne 0 ]; then
-	echo "     FAILED: starting the test servers (tests/servers/servers.sh)"
-	failed=$((failed + 1))
+if [ $ran -eq 0 ]; then
+	report fail "$results" run.sh "" \
+		"no test binary under $O/tests/bin${names:+ matches$names} (make build-tests)"
 fi
-if [ $((passed + failed)) -eq 0 ]; then
-	echo "run.sh: no test binaries found under $O/tests/bin (make build-tests)" >&2
-	exit 1
+
+# Everything is said before the summary, whose last line CI reads.
+[ -n "$servers" ] && stop_all
+if grep -q '^failed' "$results" || [ -n "${SCOPEFS_KEEP_TMP:-}" ]; then
+	echo "run.sh: kept $run (reports, server logs, test directories)"
+	report summary "$results"
+else
+	report summary "$results"
+	rc=$?
+	rm -rf "$run"
+	exit $rc
 fi
-if [ $failed -eq 0 ] && [ -n "$made_run_dir" ]; then
-	stop_all
-	rm -rf "$made_run_dir"
-fi
-[ $failed -eq 0 ]

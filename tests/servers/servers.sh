@@ -6,13 +6,19 @@
 #   ... tests ...
 #   stop_all
 #
-# RUN_DIR holds data, logs and pid files (default /tmp/scopefs-servers);
-# S3_PORT defaults to 19050.  S3 keys: S3RVER / S3RVER, bucket testbucket.
+# RUN_DIR holds data, logs and pid files (default /tmp/scopefs-servers).
+# S3 keys: S3RVER / S3RVER, bucket testbucket.
+#
+# S3_PORT: when it is set, start_s3 uses that port.  When it is not,
+# start_s3 asks the kernel for a free port and exports S3_PORT, so that
+# runs side by side on one machine each talk to their own server, and the
+# tests this shell starts find it.  (A fixed default port let a second run
+# talk to the first run's server, which goes away when the first run ends.)
+#
 # Servers are started in the foreground of a background job so that $! is
 # the server itself, and stopped by that pid only.
 
 RUN_DIR=${RUN_DIR:-/tmp/scopefs-servers}
-S3_PORT=${S3_PORT:-19050}
 if [ -z "${SRV_DIR:-}" ]; then
 	if [ -n "${BASH_SOURCE:-}" ]; then
 		SRV_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -20,7 +26,7 @@ if [ -z "${SRV_DIR:-}" ]; then
 		SRV_DIR=$(pwd)/tests/servers # sh: source from the repo root
 	fi
 fi
-export RUN_DIR S3_PORT SRV_DIR
+export RUN_DIR SRV_DIR
 
 # port_open PORT: something accepts connections on 127.0.0.1:PORT.
 port_open() {
@@ -29,13 +35,22 @@ s=socket.socket(); s.settimeout(0.5)
 sys.exit(0 if s.connect_ex(("127.0.0.1",int(sys.argv[1])))==0 else 1)' "$1"
 }
 
-# wait_port PORT SECONDS PIDFILE: until the port answers, the server
-# dies, or time runs out.
-wait_port() {
+# free_port: a port on 127.0.0.1 that nothing uses, as the kernel picks
+# one for a bind to port 0.
+free_port() {
+	python3 -c 'import socket
+s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# wait_s3 PORT SECONDS: until the s3rver of $RUN_DIR/s3.pid says in its
+# log that it listens on PORT, dies, or time runs out.  Its own word, not
+# a connect, so that another program on PORT is not taken for it.
+wait_s3() {
 	_n=$(($2 * 10))
 	while [ "$_n" -gt 0 ]; do
-		port_open "$1" && return 0
-		kill -0 "$(cat "$3")" 2>/dev/null || return 1
+		grep -qx "S3rver listening on 127\.0\.0\.1:$1" "$RUN_DIR/s3.log" &&
+			return 0
+		kill -0 "$(cat "$RUN_DIR/s3.pid")" 2>/dev/null || return 1
 		sleep 0.1
 		_n=$((_n - 1))
 	done
@@ -59,27 +74,46 @@ stop_pid() {
 	rm -f "$_f"
 }
 
+# s3rver_on PORT: start s3rver there and wait until it listens.
+s3rver_on() {
+	NODE_OPTIONS=--openssl-legacy-provider node "$SRV_DIR/s3rver-4.js" \
+		-d "$RUN_DIR/s3data" -a 127.0.0.1 -p "$1" \
+		--configure-bucket testbucket >"$RUN_DIR/s3.log" 2>&1 &
+	echo $! >"$RUN_DIR/s3.pid"
+	wait_s3 "$1" 15 && return 0
+	echo "start_s3: s3rver did not come up on port $1; $RUN_DIR/s3.log says:" >&2
+	tail -n 20 "$RUN_DIR/s3.log" >&2
+	stop_pid s3
+	return 1
+}
+
 start_s3() {
 	"$SRV_DIR/install.sh" || return 1
 	mkdir -p "$RUN_DIR/s3data"
-	if [ -f "$RUN_DIR/s3.pid" ] && kill -0 "$(cat "$RUN_DIR/s3.pid")" 2>/dev/null &&
-		port_open "$S3_PORT"; then
-		return 0 # ours, already running
+	if [ -n "${S3_PORT:-}" ]; then
+		if [ -f "$RUN_DIR/s3.pid" ] &&
+			kill -0 "$(cat "$RUN_DIR/s3.pid")" 2>/dev/null &&
+			port_open "$S3_PORT"; then
+			return 0 # ours, already running
+		fi
+		if port_open "$S3_PORT"; then
+			echo "start_s3: port $S3_PORT is taken by another program" >&2
+			return 1
+		fi
+		s3rver_on "$S3_PORT"
+		return
 	fi
-	if port_open "$S3_PORT"; then
-		echo "start_s3: port $S3_PORT is taken by another program" >&2
-		return 1
-	fi
-	NODE_OPTIONS=--openssl-legacy-provider node "$SRV_DIR/s3rver-4.js" \
-		-d "$RUN_DIR/s3data" -a 127.0.0.1 -p "$S3_PORT" \
-		--configure-bucket testbucket >"$RUN_DIR/s3.log" 2>&1 &
-	echo $! >"$RUN_DIR/s3.pid"
-	if ! wait_port "$S3_PORT" 15 "$RUN_DIR/s3.pid"; then
-		echo "start_s3: s3rver did not come up; $RUN_DIR/s3.log says:" >&2
-		tail -n 20 "$RUN_DIR/s3.log" >&2
-		stop_pid s3
-		return 1
-	fi
+	# Exported before s3rver is up, so that should it fail, the tests
+	# look for it there and find nothing, not another run's server.
+	# Another program may take the port before s3rver binds it; then
+	# s3rver says EADDRINUSE and another port is tried.
+	for _try in 1 2 3; do
+		S3_PORT=$(free_port) || return 1
+		export S3_PORT
+		s3rver_on "$S3_PORT" && return 0
+		grep -q EADDRINUSE "$RUN_DIR/s3.log" || return 1
+	done
+	return 1
 }
 
 stop_s3() {

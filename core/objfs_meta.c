@@ -92,6 +92,8 @@ int head_stat(struct objfs *fs, const char *key, struct stat *st,
 
 	memset(&a, 0, sizeof a);
 	stat_from_object(fs, st, NULL, dir);
+	/* zero: whether the metadata sets a time shows */
+	st->st_mtim = (struct timespec){0, 0};
 	host_clear_error();
 	r = fs->o->head(fs->pm, key, &a, meta_apply, st);
 	if (r < 0)

@@ -254,8 +254,13 @@ static int list_fn(void *ctx, const char *key, int is_prefix,
 		return l->err = l->fill(l->ctx, name, &st);
 	}
 	stat_from_object(l->fs, &st, is_prefix ? NULL : a, is_prefix);
-	for (size_t i = 0; i < nmeta; i++)
-		meta_apply(&st, meta[i].key, meta[i].value);
+	if (nmeta) {
+		st.st_ctim = (struct timespec){0, 0};
+		for (size_t i = 0; i < nmeta; i++)
+			meta_apply(&st, meta[i].key, meta[i].value);
+		if (!st.st_ctim.tv_sec && !st.st_ctim.tv_nsec)
+			st.st_ctim = st.st_mtim;
+	}
 	if (!is_prefix && !meta && cache_peek(&l->fs->cache, path, &ce) &&
 	    ce.exists && !ce.from_list && ce.etag[0] &&
 	    strcmp(ce.etag, a->etag) == 0) {

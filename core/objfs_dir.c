@@ -172,6 +172,24 @@ int obj_stat(struct objfs *fs, const char *path, struct stat *st,
 	return r;
 }
 
+void inherit_setgid(struct objfs *fs, const char *path, struct stat *st)
+{
+	const char *slash = strrchr(path, '/');
+	char parent[PATH_MAX];
+	struct stat pst;
+
+	if (slash)
+		snprintf(parent, sizeof parent, "%.*s", (int)(slash - path),
+			 path);
+	else
+		snprintf(parent, sizeof parent, ".");
+	if (obj_stat(fs, parent, &pst, NULL) < 0 || !(pst.st_mode & S_ISGID))
+		return;
+	st->st_gid = pst.st_gid;
+	if (S_ISDIR(st->st_mode))
+		st->st_mode |= S_ISGID;
+}
+
 static int o_getattr(void *mnt, const char *path, void *fh, struct stat *st)
 {
 	struct objfs *fs = mnt;
@@ -244,8 +262,13 @@ static int list_fn(void *ctx, const char *key, int is_prefix,
 		return l->err = l->fill(l->ctx, name, &st);
 	}
 	stat_from_object(l->fs, &st, is_prefix ? NULL : a, is_prefix);
-	for (size_t i = 0; i < nmeta; i++)
-		meta_apply(&st, meta[i].key, meta[i].value);
+	if (nmeta) {
+		st.st_ctim = (struct timespec){0, 0};
+		for (size_t i = 0; i < nmeta; i++)
+			meta_apply(&st, meta[i].key, meta[i].value);
+		if (!st.st_ctim.tv_sec && !st.st_ctim.tv_nsec)
+			st.st_ctim = st.st_mtim;
+	}
 	if (!is_prefix && !meta && cache_peek(&l->fs->cache, path, &ce) &&
 	    ce.exists && !ce.from_list && ce.etag[0] &&
 	    strcmp(ce.etag, a->etag) == 0) {
@@ -366,6 +389,7 @@ static int o_mkdir(void *mnt, const char *path, mode_t mode,
 	st->st_mode = S_IFDIR | (mode & 07777);
 	st->st_uid = who->uid;
 	st->st_gid = who->gid;
+	inherit_setgid(fs, path, st);
 	now_ts(&st->st_mtim);
 	st->st_ctim = st->st_atim = st->st_mtim;
 	if ((r = put_marker(fs, path, st)) < 0)
@@ -500,6 +524,7 @@ static int o_symlink(void *mnt, const char *target, const char *path,
 	st->st_mode = S_IFLNK | 0777;
 	st->st_uid = who->uid;
 	st->st_gid = who->gid;
+	inherit_setgid(fs, path, st);
 	st->st_size = (off_t)strlen(target);
 	now_ts(&st->st_mtim);
 	st->st_ctim = st->st_atim = st->st_mtim;

@@ -230,6 +230,10 @@ int head_stat(struct objfs *fs, const char *key, struct stat *st,
  * store (HEAD of the key, then a listing of "PATH/"). */
 int obj_stat(struct objfs *fs, const char *path, struct stat *st,
 	     char etag[SCOPEFS_ETAG_MAX]);
+/* A new node PATH (attributes in st) under a set-group-ID directory takes
+ * that directory's group, and a new directory the bit too, as the kernel
+ * does on a native filesystem. */
+void inherit_setgid(struct objfs *fs, const char *path, struct stat *st);
 /* "a/b" -> key "a/b" (file) or "a/b/" (directory marker or list prefix);
  * "." -> "" */
 int obj_key(const char *path, int dir, char *key, size_t size);

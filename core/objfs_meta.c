@@ -1,6 +1,6 @@
 /* objfs_meta: POSIX attributes kept in object user metadata, with the
- * keys s3fs uses (mode, uid, gid, mtime) so both tools read each other's
- * files. */
+ * keys s3fs uses (mode, uid, gid, mtime, ctime) so both tools read each
+ * other's files. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -18,11 +18,14 @@ size_t meta_from_stat(const struct stat *st,
 	snprintf(bufs[2], 32, "%u", (unsigned)st->st_gid);
 	snprintf(bufs[3], 32, "%lld.%09ld", (long long)st->st_mtim.tv_sec,
 		 st->st_mtim.tv_nsec);
+	snprintf(bufs[4], 32, "%lld.%09ld", (long long)st->st_ctim.tv_sec,
+		 st->st_ctim.tv_nsec);
 	meta[0] = (struct scopefs_object_meta){"mode", bufs[0]};
 	meta[1] = (struct scopefs_object_meta){"uid", bufs[1]};
 	meta[2] = (struct scopefs_object_meta){"gid", bufs[2]};
 	meta[3] = (struct scopefs_object_meta){"mtime", bufs[3]};
-	return 4;
+	meta[4] = (struct scopefs_object_meta){"ctime", bufs[4]};
+	return 5;
 }
 
 void stat_from_object(struct objfs *fs, struct stat *st,
@@ -45,7 +48,9 @@ void stat_from_object(struct objfs *fs, struct stat *st,
 }
 
 /* Apply one metadata pair to the struct stat at ctx; values that do not
- * parse are ignored (another tool may use the same key differently). */
+ * parse are ignored (another tool may use the same key differently).
+ * "mtime" and "ctime" set only their own field, in whatever order they
+ * come: callers fill st_ctim from st_mtim when no ctime was stored. */
 int meta_apply(void *ctx, const char *key, const char *value)
 {
 	struct stat *st = ctx;
@@ -66,7 +71,8 @@ int meta_apply(void *ctx, const char *key, const char *value)
 		unsigned long v = strtoul(value, &end, 10);
 		if (!*end && end != value)
 			st->st_gid = (gid_t)v;
-	} else if (strcmp(key, "mtime") == 0) {
+	} else if (strcmp(key, "mtime") == 0 || strcmp(key, "ctime") == 0) {
+		struct timespec *t = key[0] == 'm' ? &st->st_mtim : &st->st_ctim;
 		long long s = strtoll(value, &end, 10);
 		long ns = 0;
 		if (end == value)
@@ -77,9 +83,8 @@ int meta_apply(void *ctx, const char *key, const char *value)
 			memcpy(digits, end + 1, n > 9 ? 9 : n);
 			ns = strtol(digits, NULL, 10);
 		}
-		st->st_mtim.tv_sec = s;
-		st->st_mtim.tv_nsec = ns;
-		st->st_ctim = st->st_mtim;
+		t->tv_sec = s;
+		t->tv_nsec = ns;
 	}
 	return 0;
 }
@@ -92,6 +97,8 @@ int head_stat(struct objfs *fs, const char *key, struct stat *st,
 
 	memset(&a, 0, sizeof a);
 	stat_from_object(fs, st, NULL, dir);
+	/* zero: whether the metadata sets a time shows */
+	st->st_mtim = st->st_ctim = (struct timespec){0, 0};
 	host_clear_error();
 	r = fs->o->head(fs->pm, key, &a, meta_apply, st);
 	if (r < 0)
@@ -105,6 +112,10 @@ int head_stat(struct objfs *fs, const char *key, struct stat *st,
 		st->st_gid = meta.st_gid;
 		if (meta.st_mtim.tv_sec || meta.st_mtim.tv_nsec)
 			st->st_mtim = st->st_ctim = st->st_atim = meta.st_mtim;
+		/* no stored change time (an older scopefs, another tool):
+		 * the modification time, as a listing shows it */
+		if (meta.st_ctim.tv_sec || meta.st_ctim.tv_nsec)
+			st->st_ctim = meta.st_ctim;
 	}
 	if (etag)
 		snprintf(etag, SCOPEFS_ETAG_MAX, "%s", a.etag);

@@ -39,7 +39,7 @@ cd "$(dirname "$0")/.." || exit 2
 O=${O:-.}
 TEST_TIMEOUT=${TEST_TIMEOUT:-600}
 BACKEND_RUNS=${BACKEND_RUNS-s3}
-BACKEND_SUITES="test_posix test_differential"
+BACKEND_SUITES="test_posix test_differential test_permissions test_programs test_locks"
 export SCOPEFS_REQUIRE_SERVERS=${SCOPEFS_REQUIRE_SERVERS:-1}
 out=$(cd "$O" && pwd) || { echo "run.sh: no directory $O" >&2; exit 2; }
 export SCOPEFS_PLUGIN_DIR="$out/plugins"

@@ -70,9 +70,24 @@ static int build_session(struct mount *m, const char *opts, char *err,
 	return 0;
 }
 
+/* Is NAME one of the comma-separated FUSE options in OPTS? */
+static int has_opt(const char *opts, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = opts; p && *p;) {
+		if (strncmp(p, name, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+			return 1;
+		if ((p = strchr(p, ',')))
+			p++;
+	}
+	return 0;
+}
+
 /* Object plugins: put the object layer between the front end and the
  * plugin, with this mount's TTL, owner and staging directory. */
-static int start_objfs(struct mount *m, char *err, size_t errlen)
+static int start_objfs(struct mount *m, const char *opts, char *err,
+		       size_t errlen)
 {
 	const struct cfg_mount *cfg = m->cfg;
 	struct objfs_params p = m->be->objparams;
@@ -86,6 +101,10 @@ static int start_objfs(struct mount *m, char *err, size_t errlen)
 	p.uid = cfg->has_uid ? cfg->uid : getuid();
 	p.gid = cfg->has_gid ? cfg->gid : getgid();
 	p.read_only = cfg->read_only;
+	/* The kernel checks permissions against the modes it is shown: with
+	 * other users on the mount, a listing's default mode is no answer
+	 * for a file whose real one the listing does not carry. */
+	p.multi_user = has_opt(opts, "allow_other") || has_opt(opts, "allow_root");
 	p.label = m->label;
 	r = objfs_open(&m->be->plugin->obj, m->pmnt, &p, &m->objfs);
 	if (r < 0) {
@@ -146,7 +165,7 @@ int mount_start(struct mount *m, const struct cfg_mount *cfg,
 	if (p->has_fs) {
 		m->ops = &p->fs;
 		m->mnt = m->pmnt;
-	} else if ((r = start_objfs(m, err, errlen)) < 0) {
+	} else if ((r = start_objfs(m, opts, err, errlen)) < 0) {
 		p->desc.mount_close(m->pmnt);
 		goto fail;
 	}

@@ -24,6 +24,8 @@ struct objfs_params {
 	uid_t uid;                /* owner of objects without metadata */
 	gid_t gid;
 	int read_only;
+	int multi_user;           /* other users reach the mount (allow_other):
+				   * never guess a mode the store has not told */
 	const char *label;        /* "[mount /path]" for log lines */
 };
 

@@ -278,10 +278,14 @@ static int list_fn(void *ctx, const char *key, int is_prefix,
 		st = ce.st;
 		st.st_size = size;
 		known = 1;
-	} else if (!is_prefix && !meta && a->size <= PROBE_MAX) {
+	} else if (!is_prefix && !meta &&
+		   (a->size <= PROBE_MAX || l->fs->p.multi_user)) {
 		/* A listing cannot tell a symlink (a small object marked in
 		 * metadata) from a small file: leave these to a HEAD when
-		 * looked up, and keep every larger file free of requests. */
+		 * looked up, and keep every larger file free of requests --
+		 * unless other users reach the mount: the kernel would check
+		 * their access against the default mode, so a file chmod 600
+		 * would be theirs to read until the TTL passed. */
 		cache_put(&l->fs->cache, path, 1, &st, a->etag, l->fs->p.ttl,
 			  2);
 		return l->err = l->fill(l->ctx, name, NULL);

@@ -556,3 +556,40 @@ PERM_TEST(listing_a_dir_with_r_but_without_x_works, OUT(0, 1, 0))
 		closedir(d);
 	o->x[0] = names;
 }
+
+/* ---- modes a listing does not carry ------------------------------------- */
+
+static void op_read_cold_secret(const char *root, struct outcome *o)
+{
+	o->err = try_open(P("secret"), O_RDONLY);
+}
+
+/* A file kept at 0600 stays closed to others right after a cold listing.
+ * An S3 listing carries sizes, not modes: a fresh daemon that showed the
+ * kernel a listing's default mode (0644) would let nobody read the file
+ * until the TTL passed.  Over 1 KiB, the size a listing alone describes. */
+MOUNT_TEST(perm, a_cold_listing_keeps_a_private_file_private)
+{
+	const char *root = fx_mpath(0, "cold");
+	static char data[3000];
+	memset(data, 's', sizeof data);
+	FX_OK(mkdir(root, 0755));
+	FX_OK(fx_write_file(P("secret"), data, sizeof data, 0600));
+	FX_OK(chmod(P("secret"), 0600));
+	/* a daemon that has read no metadata yet */
+	fx_stop();
+	fx_finish();
+	fx_launch("allow_other");
+	DIR *d = opendir(root);
+	FX_ASSERT(d, "opendir %s: %s", root, fx_errname(errno));
+	while (readdir(d))
+		;
+	closedir(d);
+	struct outcome o = as_nobody(op_read_cold_secret, root);
+	FX_ASSERT(o.err == EACCES, "nobody opened %s/secret (0600, root's) "
+		  "right after a fresh daemon listed its directory: expected "
+		  "EACCES, saw %s", root, errstr(o.err));
+	struct stat st;
+	FX_OK(lstat(P("secret"), &st));
+	FX_EQ_MODE(st.st_mode, S_IFREG | 0600);
+}

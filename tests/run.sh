@@ -119,7 +119,7 @@ if [ -f tests/servers/servers.sh ]; then
 	trap 'stop_all' EXIT
 	trap 'stop_all; exit 130' INT TERM
 	if start_all; then
-		echo "run.sh: S3 server on 127.0.0.1:$S3_PORT (RUN_DIR $RUN_DIR)"
+		echo "run.sh: S3 server on 127.0.0.1:$S3_PORT, Azurite on 127.0.0.1:${AZ_PORT:-?} (RUN_DIR $RUN_DIR)"
 	else
 		echo "run.sh: start_all failed (logs in $RUN_DIR): tests that" \
 			"need the servers will fail" >&2

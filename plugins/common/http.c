@@ -569,3 +569,24 @@ time_t http_parse_date(const char *s)
 {
 	return s ? curl_getdate(s, NULL) : -1;
 }
+
+void http_report(const struct scopefs_host *h, const char *url,
+		 const char *op, const char *name,
+		 const struct http_response *resp, const char *code,
+		 const char *msg, int err)
+{
+	char what[CURL_ERROR_SIZE + 300];
+
+	if (resp->curl_code == CURLE_OK && resp->status == 0)
+		return;
+	http_describe(url, resp, what, sizeof what);
+	if (!code)
+		code = "";
+	if (!msg)
+		msg = "";
+	h->log(h, err == -ENOENT ? SCOPEFS_LOG_DEBUG : SCOPEFS_LOG_WARN,
+	       "%s '%s': %s%s%s%s%s", op, name ? name : "", what,
+	       code[0] ? " " : "", code, msg[0] ? ": " : "", msg);
+	h->set_error(h, "%s '%s': %s%s%s%s%s", op, name ? name : "", what,
+		     code[0] ? " " : "", code, msg[0] ? ": " : "", msg);
+}

@@ -16,6 +16,8 @@
 #include <curl/curl.h>
 #include <scopefs/plugin.h>
 
+#include "pair.h"
+
 /* Plugin-internal: never exported from a plugin, whatever its flags
  * (the daemon is linked -rdynamic; a clash would bind to the core). */
 #pragma GCC visibility push(hidden)
@@ -105,6 +107,16 @@ int http_retryable(CURLcode code, long status);
  * into buf and returns buf. */
 const char *http_describe(const char *url, const struct http_response *resp,
 			  char *buf, size_t len);
+
+/* Tell about a failed request once, as every HTTP plugin does: log it
+ * (debug for ERR -ENOENT, a plain "not found", else warn) and set_error,
+ * both "OP 'NAME': HTTP 403 CODE: MSG" (the server's error code and
+ * message, when it gave them) or the transport failure with URL's origin
+ * only.  Nothing when nothing was sent (the sender said why). */
+void http_report(const struct scopefs_host *h, const char *url,
+		 const char *op, const char *name,
+		 const struct http_response *resp, const char *code,
+		 const char *msg, int err);
 
 /* scheme://host[:port] of URL, for messages (the path may hold keys
  * that are nobody's business in a connection error). */

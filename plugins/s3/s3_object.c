@@ -59,7 +59,7 @@ ssize_t s3_get(void *mnt, const char *key, uint64_t off, void *buf,
 {
 	struct s3_mount *m = mnt;
 	struct http_response resp;
-	struct sigv4_pair h[2];
+	struct http_pair h[2];
 	char range[64];
 	struct s3_req r = {
 		.op = "get", .name = key, .method = "GET", .headers = h,
@@ -83,9 +83,9 @@ ssize_t s3_get(void *mnt, const char *key, uint64_t off, void *buf,
 	snprintf(range, sizeof range, "bytes=%llu-%llu",
 		 (unsigned long long)off,
 		 (unsigned long long)(off + len - 1));
-	h[r.nheaders++] = (struct sigv4_pair){ "Range", range };
+	h[r.nheaders++] = (struct http_pair){ "Range", range };
 	if (if_etag && if_etag[0])
-		h[r.nheaders++] = (struct sigv4_pair){ "If-Match", if_etag };
+		h[r.nheaders++] = (struct http_pair){ "If-Match", if_etag };
 	rc = s3_send(m, &r, &resp);
 	if (rc == 0)
 		rc = (ssize_t)resp.out_len;
@@ -104,7 +104,7 @@ int s3_put(void *mnt, const char *key, const void *buf, size_t len,
 {
 	struct s3_mount *m = mnt;
 	struct http_response resp;
-	struct sigv4_pair *h = NULL;
+	struct http_pair *h = NULL;
 	struct s3_req r = { .op = "put", .name = key, .method = "PUT",
 			    .body = buf, .body_len = len };
 	char *full = NULL;

@@ -100,10 +100,6 @@ char *az_key_full(const struct az_mount *m, const char *op, const char *key);
 int az_meta_headers(const struct az_mount *m, const char *op,
 		    const char *name, const struct scopefs_object_meta *meta,
 		    size_t nmeta, struct http_pair **out);
-/* An ETag in its quoted header form (listings give it bare). */
-void az_set_etag(struct scopefs_object_attr *a, const char *etag);
-void az_attr_from_headers(const struct http_response *resp,
-			  struct scopefs_object_attr *a);
 
 /* The primitives (the ops table). */
 int az_head(void *mnt, const char *key, struct scopefs_object_attr *a,

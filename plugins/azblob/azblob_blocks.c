@@ -170,7 +170,7 @@ static int commit(struct az_mount *m, struct az_upload *u,
 	if (rc < 0) {
 		rc = az_fail(m, &r, &resp, rc);
 	} else if (out) {
-		az_attr_from_headers(&resp, out);
+		http_attr_from_headers(&resp, out);
 		out->size = size;
 	}
 out:

@@ -64,7 +64,7 @@ static int wait_copy(struct az_mount *m, const char *to,
 		}
 		st = http_header(&resp, "x-ms-copy-status");
 		if (!st || strcasecmp(st, "success") == 0) {
-			az_attr_from_headers(&resp, out);
+			http_attr_from_headers(&resp, out);
 			http_response_free(&resp);
 			return 0;
 		}

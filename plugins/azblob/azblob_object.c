@@ -43,29 +43,6 @@ int az_meta_headers(const struct az_mount *m, const char *op,
 			    meta, nmeta, out);
 }
 
-void az_set_etag(struct scopefs_object_attr *a, const char *etag)
-{
-	if (!etag)
-		etag = "";
-	snprintf(a->etag, sizeof a->etag, "%s%s%s",
-		 etag[0] && etag[0] != '"' ? "\"" : "", etag,
-		 etag[0] && etag[0] != '"' ? "\"" : "");
-}
-
-void az_attr_from_headers(const struct http_response *resp,
-			  struct scopefs_object_attr *a)
-{
-	const char *len = http_header(resp, "content-length");
-	const char *lm = http_header(resp, "last-modified");
-	time_t t = http_parse_date(lm ? lm : http_header(resp, "date"));
-
-	memset(a, 0, sizeof *a);
-	if (len)
-		a->size = strtoull(len, NULL, 10);
-	a->mtime.tv_sec = t == (time_t)-1 ? time(NULL) : t;
-	az_set_etag(a, http_header(resp, "etag"));
-}
-
 int az_head(void *mnt, const char *key, struct scopefs_object_attr *a,
 	    scopefs_meta_fn meta, void *ctx)
 {
@@ -85,7 +62,7 @@ int az_head(void *mnt, const char *key, struct scopefs_object_attr *a,
 		rc = az_fail(m, &r, &resp, rc);
 	} else {
 		if (a)
-			az_attr_from_headers(&resp, a);
+			http_attr_from_headers(&resp, a);
 		rc = meta ? meta_each(&resp, AZ_META_PREFIX, meta, ctx) : 0;
 	}
 	http_response_free(&resp);
@@ -180,7 +157,7 @@ static int put_blob(struct az_mount *m, const char *op, const char *key,
 		if (if_none_match && (rc == -EBUSY || rc == -ESTALE))
 			rc = -EEXIST;
 	} else if (out) {
-		az_attr_from_headers(&resp, out);
+		http_attr_from_headers(&resp, out);
 		out->size = len;
 	}
 	http_response_free(&resp);

@@ -56,7 +56,7 @@ static int push_blob(struct objlist *l, const xmlNode *b)
 	/* Listings give the ETag bare, headers quoted: keep one form. */
 	if (xml_child_text(props, "Etag", buf, sizeof buf) == 0) {
 		struct scopefs_object_attr a;
-		az_set_etag(&a, buf);
+		http_set_etag(&a, buf);
 		memcpy(o->etag, a.etag, sizeof o->etag);
 	}
 	return push_meta(o, xml_child(b, "Metadata"));

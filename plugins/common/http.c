@@ -590,3 +590,28 @@ void http_report(const struct scopefs_host *h, const char *url,
 	h->set_error(h, "%s '%s': %s%s%s%s%s", op, name ? name : "", what,
 		     code[0] ? " " : "", code, msg[0] ? ": " : "", msg);
 }
+
+void http_set_etag(struct scopefs_object_attr *a, const char *etag)
+{
+	int bare;
+
+	if (!etag)
+		etag = "";
+	bare = etag[0] && etag[0] != '"' && strncmp(etag, "W/", 2) != 0;
+	snprintf(a->etag, sizeof a->etag, "%s%.*s%s", bare ? "\"" : "",
+		 (int)(sizeof a->etag - 3), etag, bare ? "\"" : "");
+}
+
+void http_attr_from_headers(const struct http_response *resp,
+			    struct scopefs_object_attr *a)
+{
+	const char *len = http_header(resp, "content-length");
+	const char *lm = http_header(resp, "last-modified");
+	time_t t = http_parse_date(lm ? lm : http_header(resp, "date"));
+
+	memset(a, 0, sizeof *a);
+	if (len)
+		a->size = strtoull(len, NULL, 10);
+	a->mtime.tv_sec = t == (time_t)-1 ? time(NULL) : t;
+	http_set_etag(a, http_header(resp, "etag"));
+}

@@ -122,6 +122,14 @@ void http_report(const struct scopefs_host *h, const char *url,
  * that are nobody's business in a connection error). */
 void http_url_origin(const char *url, char *buf, size_t len);
 
+/* An object's size, mtime (Last-Modified, else Date, else now) and ETag
+ * from a HEAD/GET/PUT answer's headers, into the ABI's attributes. */
+void http_attr_from_headers(const struct http_response *resp,
+			    struct scopefs_object_attr *a);
+/* Copy ETAG into the ABI's field in its quoted header form (listings of
+ * some stores give it bare); truncated if absurdly long. */
+void http_set_etag(struct scopefs_object_attr *a, const char *etag);
+
 /* Parse an HTTP date (RFC 7231) into seconds since the epoch, -1 if bad. */
 time_t http_parse_date(const char *s);
 

@@ -147,9 +147,6 @@ int s3_mpu_complete(void *mnt, void *upload,
 		    struct scopefs_object_attr *out);
 int s3_mpu_abort(void *mnt, void *upload);
 
-/* Fill attr's size/mtime/etag from a HEAD/PUT/GET answer's headers. */
-void s3_attr_from_headers(const struct http_response *resp,
-			  struct scopefs_object_attr *a);
 /* Copy an ETag into the ABI's fixed field (truncated if absurdly long). */
 void s3_set_etag(struct scopefs_object_attr *a, const char *etag);
 

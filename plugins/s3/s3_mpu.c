@@ -191,7 +191,7 @@ int s3_upload_finish(struct s3_mount *m, struct s3_upload *u,
 		goto out;
 	}
 	if (out) {
-		s3_attr_from_headers(&resp, out);
+		http_attr_from_headers(&resp, out);
 		out->size = size;
 		s3_set_etag(out, etag);
 	}

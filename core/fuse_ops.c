@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <fuse_lowlevel.h>
 #include "freshness.h"
 #include "log.h"
@@ -32,6 +33,7 @@ struct dir_handle {
 	struct dir_entry *e;
 	size_t n, cap;
 	int served; /* a read past offset 0 happened: rewinddir reloads */
+	struct timespec loaded; /* CLOCK_MONOTONIC when listed */
 	struct dir_handle *prev, *next; /* in mount.dirs */
 };
 
@@ -851,10 +853,25 @@ static int dir_load(struct mount *m, fuse_ino_t ino, struct dir_handle *d)
 	if ((r = dir_fill(d, ".", NULL)) < 0 || (r = dir_fill(d, "..", NULL)))
 		return r;
 	d->e[0].st = d->e[1].st = dot;
+	clock_gettime(CLOCK_MONOTONIC, &d->loaded);
 	call_begin(m);
 	r = m->ops->readdir(m->mnt, path, dir_fill, d);
 	call_end(m);
 	return r;
+}
+
+/* The TTL left to entries of D's listing: it ages while the reader
+ * reads on, and the kernel must not cache them past the mount's TTL
+ * from when the store was listed. */
+static double dir_ttl(const struct mount *m, const struct dir_handle *d)
+{
+	struct timespec now;
+	double age;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	age = (double)(now.tv_sec - d->loaded.tv_sec) +
+	      (now.tv_nsec - d->loaded.tv_nsec) / 1e9;
+	return age >= m->ttl ? 0 : m->ttl - age;
 }
 
 static void op_opendir(fuse_req_t req, fuse_ino_t ino,
@@ -945,8 +962,8 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 				if (n) {
 					e.ino = inode_id(&m->inodes, n);
 					fix_attr(m, &e.attr, e.ino);
-					e.attr_timeout = m->ttl;
-					e.entry_timeout = m->ttl;
+					e.attr_timeout = dir_ttl(m, d);
+					e.entry_timeout = e.attr_timeout;
 					told(m, e.ino, &e.attr);
 				}
 			}

@@ -114,6 +114,8 @@ build_root() {
 	tar -Af "$tmp" "$extra/extra.tar"
 	rm -rf "$extra"
 	mv "$tmp" "$tarball"
+	# Roots made for other package lists or Node.js versions are stale.
+	find "$cache" -maxdepth 1 -name "$suite-*.tar" ! -path "$tarball" -delete
 	say "root built in $((SECONDS - start)) s ($(du -h "$tarball" | cut -f1))"
 }
 

@@ -319,7 +319,8 @@ LOCAL_TEST(test_plugin_describes_itself)
 	cr_assert(eq(u32, P->kind, SCOPEFS_KIND_FS));
 	cr_assert(eq(u32, P->thread_model, SCOPEFS_THREAD_PARALLEL));
 	cr_assert(eq(u32, P->flags,
-		     SCOPEFS_CAP_EXCLUSIVE | SCOPEFS_CAP_STABLE_INO));
+		     SCOPEFS_CAP_EXCLUSIVE | SCOPEFS_CAP_STABLE_INO |
+			     SCOPEFS_CAP_POSIX_ACL));
 	cr_assert(eq(str, (char *)P->name, "local"));
 	cr_assert(not(eq(ptr, (void *)P->fs, NULL)));
 	cr_assert(eq(ptr, (void *)P->object, NULL));

@@ -17,8 +17,9 @@
 #
 # After the integration binaries (on the local backend; test_s3 always uses
 # s3), the suites that run on any backend run again on each backend in
-# BACKEND_RUNS ("s3"; "" for none), named BINARY@BACKEND: e.g.
-# `tests/run.sh @s3` runs only those.  SCOPEFS_REQUIRE_SERVERS=1 (the
+# BACKEND_RUNS ("s3 azblob"; "" for none), named BINARY@BACKEND: e.g.
+# `tests/run.sh @s3` runs only those, `tests/run.sh @azblob` those on
+# Azurite.  SCOPEFS_REQUIRE_SERVERS=1 (the
 # default here) makes a test whose server does not answer fail, not skip.
 #
 # The summary counts test cases, from the report each binary writes
@@ -38,7 +39,7 @@ cd "$(dirname "$0")/.." || exit 2
 
 O=${O:-.}
 TEST_TIMEOUT=${TEST_TIMEOUT:-600}
-BACKEND_RUNS=${BACKEND_RUNS-s3}
+BACKEND_RUNS=${BACKEND_RUNS-s3 azblob}
 BACKEND_SUITES="test_posix test_differential"
 export SCOPEFS_REQUIRE_SERVERS=${SCOPEFS_REQUIRE_SERVERS:-1}
 out=$(cd "$O" && pwd) || { echo "run.sh: no directory $O" >&2; exit 2; }

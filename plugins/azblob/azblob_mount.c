@@ -34,10 +34,9 @@ static void explain(struct az_mount *m, const struct http_response *resp)
 			     m->cfg->endpoint);
 	else if (resp->status == 401 || resp->status == 403)
 		h->set_error(h, "access denied to container '%s' prefix '%s' "
-			     "with the %s: %s%s%s", m->cfg->container,
+			     "with the %s: HTTP %ld %s%s%s", m->cfg->container,
 			     m->key_prefix, az_auth_source(m->auth),
-			     code[0] ? code : "HTTP 403", msg[0] ? ": " : "",
-			     msg);
+			     resp->status, code, msg[0] ? ": " : "", msg);
 	else
 		h->set_error(h, "container '%s' at %s: HTTP %ld %s%s%s",
 			     m->cfg->container, m->cfg->endpoint, resp->status,

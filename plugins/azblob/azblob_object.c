@@ -12,10 +12,19 @@
 #include "meta_headers.h"
 #include "objkey.h"
 
+/* Azure stores '\\' in a blob name as '/' (so "a\\b" would come back as
+ * a directory "a" holding "b"): such names are refused, not changed. */
 int az_key_check(const struct az_mount *m, const char *op, const char *key,
 		 int allow_empty)
 {
-	return objkey_check(m->host, op, key, allow_empty);
+	int rc = objkey_check(m->host, op, key, allow_empty);
+
+	if (rc == 0 && strchr(key, '\\')) {
+		m->host->set_error(m->host, "%s '%s': Azure Blob Storage turns "
+				   "'\\' into '/' in blob names", op, key);
+		return -EINVAL;
+	}
+	return rc;
 }
 
 char *az_key_full(const struct az_mount *m, const char *op, const char *key)

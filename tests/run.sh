@@ -16,7 +16,7 @@
 # S3_PORT to choose the port.
 #
 # After the integration binaries (on the local backend; test_s3 always uses
-# s3), the suites that run on any backend run again on each backend in
+# s3, test_azblob azblob), the suites that run on any backend run again on each backend in
 # BACKEND_RUNS ("s3 azblob"; "" for none), named BINARY@BACKEND: e.g.
 # `tests/run.sh @s3` runs only those, `tests/run.sh @azblob` those on
 # Azurite.  SCOPEFS_REQUIRE_SERVERS=1 (the
@@ -138,6 +138,7 @@ run_one() {
 	shift 3
 	case "$_name" in
 	integration/test_s3) _label=s3 ;;
+	integration/test_azblob) _label=azblob ;;
 	integration/*) _label=${_backend:-${SCOPEFS_TEST_BACKEND:-local}} ;;
 	*) _label="" ;;
 	esac

@@ -12,8 +12,9 @@
 #include "meta_headers.h"
 #include "objkey.h"
 
-/* Azure stores '\\' in a blob name as '/' (so "a\\b" would come back as
- * a directory "a" holding "b"): such names are refused, not changed. */
+/* Azure stores a backslash in a blob name as '/' (so "a\b" would come
+ * back as a directory "a" holding "b"): such names are refused, not
+ * changed. */
 int az_key_check(const struct az_mount *m, const char *op, const char *key,
 		 int allow_empty)
 {

@@ -209,44 +209,28 @@ void az_error_of(const struct http_response *resp, char *code,
 }
 
 /* Azure error codes that say more than their status. */
-static int refine(int err, const char *code)
-{
-	static const struct {
-		const char *code;
-		int err;
-	} map[] = {
-		{ "BlobNotFound", -ENOENT },
-		{ "ContainerNotFound", -EIO }, /* not "no such file" */
-		{ "ServerBusy", -EAGAIN },
-		{ "OperationTimedOut", -ETIMEDOUT },
-		{ "AuthenticationFailed", -EACCES },
-		{ "AuthorizationFailure", -EACCES },
-		{ "AuthorizationPermissionMismatch", -EACCES },
-		{ "BlobAlreadyExists", -EEXIST },
-		{ "ConditionNotMet", -ESTALE },
-		{ "InvalidRange", -ERANGE },
-		{ "RequestBodyTooLarge", -EFBIG },
-		{ "MetadataTooLarge", -E2BIG },
-		{ "InvalidBlockList", -EIO },
-	};
-
-	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-		if (strcmp(code, map[i].code) == 0)
-			return map[i].err;
-	return err;
-}
+static const struct http_code_errno codes[] = {
+	{ "BlobNotFound", -ENOENT },
+	{ "ContainerNotFound", -EIO }, /* not "no such file" */
+	{ "ServerBusy", -EAGAIN },
+	{ "OperationTimedOut", -ETIMEDOUT },
+	{ "AuthenticationFailed", -EACCES },
+	{ "AuthorizationFailure", -EACCES },
+	{ "AuthorizationPermissionMismatch", -EACCES },
+	{ "BlobAlreadyExists", -EEXIST },
+	{ "ConditionNotMet", -ESTALE },
+	{ "InvalidRange", -ERANGE },
+	{ "RequestBodyTooLarge", -EFBIG },
+	{ "MetadataTooLarge", -E2BIG },
+	{ "InvalidBlockList", -EIO },
+};
 
 int az_fail(struct az_mount *m, const struct az_req *r,
 	    const struct http_response *resp, int err)
 {
 	char code[128], msg[512];
 
-	if (resp->curl_code == CURLE_OK && resp->status == 0)
-		return err; /* nothing was sent; az_send said why */
 	az_error_of(resp, code, sizeof code, msg, sizeof msg);
-	if (resp->curl_code == CURLE_OK)
-		err = refine(err, code);
-	http_report(m->host, m->base_url, r->op, r->name, resp, code, msg,
-		    err);
-	return err;
+	return http_fail(m->host, m->base_url, r->op, r->name, resp, code,
+			 msg, codes, sizeof codes / sizeof codes[0], err);
 }

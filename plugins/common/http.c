@@ -615,3 +615,20 @@ void http_attr_from_headers(const struct http_response *resp,
 	a->mtime.tv_sec = t == (time_t)-1 ? time(NULL) : t;
 	http_set_etag(a, http_header(resp, "etag"));
 }
+
+int http_fail(const struct scopefs_host *h, const char *url, const char *op,
+	      const char *name, const struct http_response *resp,
+	      const char *code, const char *msg,
+	      const struct http_code_errno *map, size_t nmap, int err)
+{
+	if (resp->curl_code == CURLE_OK && resp->status == 0)
+		return err;
+	if (resp->curl_code == CURLE_OK)
+		for (size_t i = 0; i < nmap; i++)
+			if (strcmp(code, map[i].code) == 0) {
+				err = map[i].err;
+				break;
+			}
+	http_report(h, url, op, name, resp, code, msg, err);
+	return err;
+}

@@ -118,6 +118,21 @@ void http_report(const struct scopefs_host *h, const char *url,
 		 const struct http_response *resp, const char *code,
 		 const char *msg, int err);
 
+/* A server's error code and the errno it means, sharper than its
+ * status's. */
+struct http_code_errno {
+	const char *code;
+	int err;
+};
+
+/* A failed request, told once: ERR (the status's errno) refined by CODE
+ * through MAP when the server answered, then http_report; returns it.
+ * When nothing was sent (the sender said why), just ERR. */
+int http_fail(const struct scopefs_host *h, const char *url, const char *op,
+	      const char *name, const struct http_response *resp,
+	      const char *code, const char *msg,
+	      const struct http_code_errno *map, size_t nmap, int err);
+
 /* scheme://host[:port] of URL, for messages (the path may hold keys
  * that are nobody's business in a connection error). */
 void http_url_origin(const char *url, char *buf, size_t len);

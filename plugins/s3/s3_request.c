@@ -171,46 +171,31 @@ void s3_error_of(const struct http_response *resp, char *code,
 }
 
 /* S3 error codes that say more than their status. */
-static int refine(int err, const char *code)
-{
-	static const struct {
-		const char *code;
-		int err;
-	} map[] = {
-		{ "SlowDown", -EAGAIN },
-		{ "NoSuchKey", -ENOENT },
-		{ "NoSuchBucket", -EIO }, /* not "no such file" */
-		{ "EntityTooLarge", -EFBIG },
-		{ "MetadataTooLarge", -E2BIG },
-		{ "InvalidRange", -ERANGE },
-		{ "PreconditionFailed", -ESTALE },
-		{ "RequestTimeout", -ETIMEDOUT },
-		{ "NotImplemented", -EOPNOTSUPP },
-		{ "MethodNotAllowed", -EOPNOTSUPP },
-		{ "ExpiredToken", -EACCES },
-		{ "InvalidAccessKeyId", -EACCES },
-		{ "SignatureDoesNotMatch", -EACCES },
-		{ "KeyTooLongError", -ENAMETOOLONG },
-		{ "BucketAlreadyExists", -EEXIST },
-		{ "BucketAlreadyOwnedByYou", -EEXIST },
-	};
-
-	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-		if (strcmp(code, map[i].code) == 0)
-			return map[i].err;
-	return err;
-}
+static const struct http_code_errno codes[] = {
+	{ "SlowDown", -EAGAIN },
+	{ "NoSuchKey", -ENOENT },
+	{ "NoSuchBucket", -EIO }, /* not "no such file" */
+	{ "EntityTooLarge", -EFBIG },
+	{ "MetadataTooLarge", -E2BIG },
+	{ "InvalidRange", -ERANGE },
+	{ "PreconditionFailed", -ESTALE },
+	{ "RequestTimeout", -ETIMEDOUT },
+	{ "NotImplemented", -EOPNOTSUPP },
+	{ "MethodNotAllowed", -EOPNOTSUPP },
+	{ "ExpiredToken", -EACCES },
+	{ "InvalidAccessKeyId", -EACCES },
+	{ "SignatureDoesNotMatch", -EACCES },
+	{ "KeyTooLongError", -ENAMETOOLONG },
+	{ "BucketAlreadyExists", -EEXIST },
+	{ "BucketAlreadyOwnedByYou", -EEXIST },
+};
 
 int s3_fail(struct s3_mount *m, const struct s3_req *r,
 	    const struct http_response *resp, int err)
 {
 	char code[128], msg[512];
 
-	if (resp->curl_code == CURLE_OK && resp->status == 0)
-		return err; /* nothing was sent; s3_send said why */
 	s3_error_of(resp, code, sizeof code, msg, sizeof msg);
-	if (resp->curl_code == CURLE_OK)
-		err = refine(err, code);
-	http_report(m->host, m->origin, r->op, r->name, resp, code, msg, err);
-	return err;
+	return http_fail(m->host, m->origin, r->op, r->name, resp, code, msg,
+			 codes, sizeof codes / sizeof codes[0], err);
 }

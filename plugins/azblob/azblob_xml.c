@@ -10,7 +10,21 @@
 #include "azblob.h"
 #include "http.h"
 #include "meta_headers.h"
+#include "strbuf.h"
 #include "xml.h"
+
+/* A Name element's text, percent-decoded when it says Encoded="true"
+ * (names XML 1.0 cannot carry, such as control characters). */
+static char *name_text(const xmlNode *n)
+{
+	xmlChar *enc = xmlGetProp(n, BAD_CAST "Encoded");
+	char *s = xml_text(n);
+
+	if (s && enc && strcmp((const char *)enc, "true") == 0)
+		uri_decode(s, 0);
+	xmlFree(enc);
+	return s;
+}
 
 /* Metadata elements are the keys; values as the headers carried them. */
 static int push_meta(struct objlist_object *o, const xmlNode *md)
@@ -46,7 +60,7 @@ static int push_blob(struct objlist *l, const xmlNode *b)
 
 	if (!name)
 		return -EIO;
-	if (!(o = objlist_add_object(l)) || !(o->key = xml_text(name)))
+	if (!(o = objlist_add_object(l)) || !(o->key = name_text(name)))
 		return -ENOMEM;
 	if (xml_child_text(props, "Content-Length", buf, sizeof buf) == 0)
 		o->size = strtoull(buf, NULL, 10);
@@ -81,7 +95,7 @@ int az_xml_parse_list(const char *body, size_t len, struct objlist *page)
 			rc = push_blob(page, c);
 		else if (xml_is(c, "BlobPrefix"))
 			rc = (n = xml_child(c, "Name"))
-				     ? objlist_add_prefix(page, xml_text(n))
+				     ? objlist_add_prefix(page, name_text(n))
 				     : -EIO;
 	}
 	next = xml_child(root, "NextMarker");

@@ -9,27 +9,7 @@
 
 #include "s3.h"
 #include "s3_xml.h"
-
-/* In place: "%XX" -> byte, '+' -> ' ' (S3 encodes spaces as '+'). */
-static void url_decode(char *s)
-{
-	char *w = s;
-
-	for (char *p = s; *p; p++) {
-		if (*p == '+') {
-			*w++ = ' ';
-		} else if (p[0] == '%' && p[1] && p[2] &&
-			   strchr("0123456789abcdefABCDEF", p[1]) &&
-			   strchr("0123456789abcdefABCDEF", p[2])) {
-			char hx[3] = { p[1], p[2], 0 };
-			*w++ = (char)strtoul(hx, NULL, 16);
-			p += 2;
-		} else {
-			*w++ = *p;
-		}
-	}
-	*w = '\0';
-}
+#include "strbuf.h"
 
 int s3_list(void *mnt, const char *prefix, const char *delimiter,
 	    char token[SCOPEFS_TOKEN_MAX], scopefs_list_fn fn, void *ctx)
@@ -71,9 +51,9 @@ int s3_list(void *mnt, const char *prefix, const char *delimiter,
 	}
 	if (l.url_encoded) {
 		for (size_t i = 0; i < l.page.nobjects; i++)
-			url_decode(l.page.objects[i].key);
+			uri_decode(l.page.objects[i].key, 1);
 		for (size_t i = 0; i < l.page.nprefixes; i++)
-			url_decode(l.page.prefixes[i]);
+			uri_decode(l.page.prefixes[i], 1);
 	}
 	if (l.truncated &&
 	    (!l.page.next_token || !l.page.next_token[0] ||

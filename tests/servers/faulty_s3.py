@@ -17,6 +17,9 @@ List Blobs (comp=list, an empty EnumerationResults), errors carry
 x-ms-error-code (503 ServerBusy, 500 InternalError, 403
 AuthenticationFailed), HEAD/GET answer with x-ms-blob-type.  --auth-file
 F holds the Authorization header of the last request (listings too).
+--encoded-name NAME puts one blob in every Azure listing, its name given
+as NAME with Encoded="true" (NAME percent-encoded, as Azure does for names
+XML cannot carry).
 """
 import argparse
 import os
@@ -37,6 +40,7 @@ def main():
     ap.add_argument("--copy-error", action="store_true")
     ap.add_argument("--azure", action="store_true")
     ap.add_argument("--auth-file")
+    ap.add_argument("--encoded-name")
     args = ap.parse_args()
     state = {"n": 0}
     lock = threading.Lock()
@@ -106,9 +110,14 @@ def main():
         def azure(self, head):
             xml = [("Content-Type", "application/xml")]
             if "comp=list" in self.path:
+                blobs = ""
+                if args.encoded_name:
+                    blobs = ('<Blob><Name Encoded="true">%s</Name><Properties>'
+                             "<Content-Length>5</Content-Length></Properties>"
+                             "</Blob>" % args.encoded_name)
                 return self.send(200, '<?xml version="1.0" encoding="utf-8"?>'
-                                 "<EnumerationResults><Blobs/><NextMarker/>"
-                                 "</EnumerationResults>", xml, head)
+                                 "<EnumerationResults><Blobs>%s</Blobs><NextMarker/>"
+                                 "</EnumerationResults>" % blobs, xml, head)
             n = self.count()
             if args.fail < 0 or n <= args.fail:
                 code = AZ_CODES.get(args.status, "InternalError")

@@ -880,3 +880,27 @@ Test(azblob, auth_errors_are_not_retried)
 	plugin->mount_close(m);
 	close_backend(&b);
 }
+
+/* Azure percent-encodes names XML cannot carry and says so with
+ * Encoded="true" (Azurite never does: the fault server stands in). */
+Test(azblob, encoded_names_in_listings_are_decoded)
+{
+	const char *args[] = { "--azure", "--fail", "0", "--encoded-name",
+			       "p/ctl%01x%2Bplus%20sp", NULL };
+	char data[96];
+	struct backend b;
+	struct listing l;
+	void *m;
+
+	snprintf(data, sizeof data, "http://127.0.0.1:%d/%s",
+		 spawn_helper("faulty_s3.py", args), DEV_ACCOUNT);
+	azurite_backend(&b);
+	set(&b, "endpoint", data);
+	m = mount_or_die(&b, "p");
+	list_all(m, "", NULL, &l);
+	cr_assert_eq(l.n, 1);
+	cr_expect_str_eq(l.name[0], "ctl\x01x+plus sp");
+	cr_expect_eq(l.attr[0].size, 5);
+	plugin->mount_close(m);
+	close_backend(&b);
+}

@@ -2,7 +2,9 @@
  * usually finishes at once (x-ms-copy-status: success in the answer);
  * otherwise the destination's x-ms-copy-status is polled until it says
  * success, failed or aborted, or copy_timeout passes.  Without META the
- * source's metadata is kept (no x-ms-meta-* headers); with it, replaced. */
+ * source's metadata is kept (no x-ms-meta-* headers); with it, replaced.
+ * An empty META cannot be said to Copy Blob (no headers = keep): Set
+ * Blob Metadata without headers then clears what it copied. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,6 +91,26 @@ static int wait_copy(struct az_mount *m, const char *to,
 	}
 }
 
+/* Set Blob Metadata with no x-ms-meta-*: the blob keeps none.  It
+ * changes the ETag: OUT gets the new one. */
+static int clear_meta(struct az_mount *m, const char *name, const char *key,
+		      struct scopefs_object_attr *out)
+{
+	struct http_pair q[1] = { { "comp", "metadata" } };
+	struct az_req r = { .op = "copy (metadata)", .name = name,
+			    .method = "PUT", .key = key, .query = q,
+			    .nquery = 1 };
+	struct http_response resp;
+	int rc = az_send(m, &r, &resp);
+
+	if (rc < 0)
+		rc = az_fail(m, &r, &resp, rc);
+	else if (http_header(&resp, "ETag"))
+		http_set_etag(out, http_header(&resp, "ETag"));
+	http_response_free(&resp);
+	return rc;
+}
+
 int az_copy(void *mnt, const char *from, const char *to,
 	    const struct scopefs_object_meta *meta, size_t nmeta,
 	    struct scopefs_object_attr *out)
@@ -133,6 +155,8 @@ int az_copy(void *mnt, const char *from, const char *to,
 	}
 	/* The answer has no size: the destination's properties do. */
 	rc = wait_copy(m, to, out);
+	if (rc == 0 && meta && nmeta == 0)
+		rc = clear_meta(m, to, dst_key, out);
 out:
 	http_response_free(&resp);
 	secret_free(src) /* may hold the SAS */;

@@ -519,6 +519,16 @@ Test(azblob, put_head_get_list_copy_remove_with_shared_key)
 	cr_expect_eq(ops->copy(m, "d/f", "d/g", NULL, 0, &c), 0, "%s",
 		     last_error);
 	cr_expect_eq(c.size, 11);
+	mt.n = 0;
+	cr_expect_eq(ops->head(m, "d/g", &h, collect_meta, &mt), 0);
+	cr_expect(meta_get(&mt, "mode") != NULL, "NULL meta keeps the source's");
+	/* An empty (non-NULL) set replaces the metadata with none. */
+	cr_expect_eq(ops->copy(m, "d/f", "d/h", meta2, 0, &c), 0, "%s",
+		     last_error);
+	mt.n = 0;
+	cr_expect_eq(ops->head(m, "d/h", &h, collect_meta, &mt), 0);
+	cr_expect_eq(mt.n, 0, "metadata left after an empty set: %d", mt.n);
+	cr_expect_str_eq(h.etag, c.etag);
 	cr_expect_eq(ops->remove(m, "d/f"), 0, "%s", last_error);
 	cr_expect_eq(ops->head(m, "d/f", &h, NULL, NULL), -ENOENT);
 	cr_expect_eq(ops->remove(m, "d/f"), 0, "absent is fine");

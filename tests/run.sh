@@ -19,7 +19,9 @@
 # s3, test_azblob azblob), the suites that run on any backend run again on each backend in
 # BACKEND_RUNS ("s3 azblob"; "" for none), named BINARY@BACKEND: e.g.
 # `tests/run.sh @s3` runs only those, `tests/run.sh @azblob` those on
-# Azurite.  SCOPEFS_REQUIRE_SERVERS=1 (the
+# Azurite.  BACKEND_SUITES (default "test_posix test_differential")
+# chooses the suites, e.g. BACKEND_SUITES=test_programs tests/run.sh
+# @azblob.  SCOPEFS_REQUIRE_SERVERS=1 (the
 # default here) makes a test whose server does not answer fail, not skip.
 #
 # The summary counts test cases, from the report each binary writes
@@ -40,7 +42,7 @@ cd "$(dirname "$0")/.." || exit 2
 O=${O:-.}
 TEST_TIMEOUT=${TEST_TIMEOUT:-600}
 BACKEND_RUNS=${BACKEND_RUNS-s3 azblob}
-BACKEND_SUITES="test_posix test_differential"
+BACKEND_SUITES=${BACKEND_SUITES-"test_posix test_differential"}
 export SCOPEFS_REQUIRE_SERVERS=${SCOPEFS_REQUIRE_SERVERS:-1}
 out=$(cd "$O" && pwd) || { echo "run.sh: no directory $O" >&2; exit 2; }
 export SCOPEFS_PLUGIN_DIR="$out/plugins"

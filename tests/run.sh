@@ -15,14 +15,14 @@
 # every test, so that runs side by side do not share a server; export
 # S3_PORT to choose the port.
 #
-# After the integration binaries (on the local backend; test_s3 always uses
-# s3, test_azblob azblob), the suites that run on any backend run again on each backend in
-# BACKEND_RUNS ("s3 azblob"; "" for none), named BINARY@BACKEND: e.g.
-# `tests/run.sh @s3` runs only those, `tests/run.sh @azblob` those on
-# Azurite.  BACKEND_SUITES (default "test_posix test_differential")
-# chooses the suites, e.g. BACKEND_SUITES=test_programs tests/run.sh
-# @azblob.  SCOPEFS_REQUIRE_SERVERS=1 (the
-# default here) makes a test whose server does not answer fail, not skip.
+# After the integration binaries (on the local backend; test_s3 always
+# uses s3, test_azblob azblob), the suites that run on any backend
+# (BACKEND_SUITES, default "test_posix test_differential") run again on
+# each backend in BACKEND_RUNS ("s3 azblob"; "" for none), named
+# BINARY@BACKEND: e.g. `tests/run.sh @s3` runs only those, and
+# `BACKEND_SUITES=test_programs tests/run.sh @azblob` real programs on
+# Azurite.  SCOPEFS_REQUIRE_SERVERS=1 (the default here) makes a test
+# whose server does not answer fail, not skip.
 #
 # The summary counts test cases, from the report each binary writes
 # (Criterion's --json; tests/report.py reads them): it lists every skipped

@@ -633,8 +633,10 @@ static int move_tree(struct objfs *fs, const char *from, const char *to)
 			r = -ENAMETOOLONG;
 			break;
 		}
-		struct scopefs_object_attr a;
+		struct scopefs_object_attr a = {0};
 		r = move_key(fs, m.keys[i], dst, &a);
+		if (r == 0) /* before ofiles_rename: still the old name */
+			ofile_set_etag(fs, m.keys[i], a.etag);
 		if (r < 0)
 			log_error("%s: rename of directory '%s' to '%s' "
 				  "stopped after %zu of %zu objects",
@@ -751,6 +753,7 @@ static int o_rename(void *mnt, const char *from, const char *to,
 	if ((r = move_key(fs, from, to, &a)) < 0)
 		return r;
 	ofiles_rename(fs, from, to);
+	ofile_set_etag(fs, to, a.etag);
 	cache_put(&fs->cache, from, 0, NULL, NULL, fs->p.ttl, 0);
 	/* The copy kept the source's metadata: its attributes move too. */
 	cache_put(&fs->cache, to, 1, &src, a.etag, fs->p.ttl, 0);
@@ -800,6 +803,8 @@ static int set_attrs(struct objfs *fs, const char *path, void *fh,
 		r = fs->o->copy(fs->pm, path, path, meta, n, &a);
 		if (r < 0)
 			objfs_fail(fs, "copy (metadata)", path, r);
+		else
+			ofile_set_etag(fs, path, a.etag);
 	}
 	if (r == 0)
 		cache_put(&fs->cache, path, 1, &st,

@@ -91,6 +91,22 @@ static struct ofile *ofile_get(struct objfs *fs, const char *path,
 	return of;
 }
 
+/* The object under PATH was rewritten by a copy (rename, metadata
+ * update): its open file now reads against the copy's ETAG.  Stores give
+ * a copy a new ETag (Azure always, S3 for multipart sources), so keeping
+ * the old one makes every later conditional read fail. */
+void ofile_set_etag(struct objfs *fs, const char *path, const char *etag)
+{
+	struct ofile *of = ofile_find(fs, path);
+
+	if (!of)
+		return;
+	pthread_mutex_lock(&of->lock);
+	snprintf(of->etag, sizeof of->etag, "%s", etag ? etag : "");
+	pthread_mutex_unlock(&of->lock);
+	ofile_put(fs, of);
+}
+
 void ofiles_rename(struct objfs *fs, const char *from, const char *to)
 {
 	size_t fl = strlen(from);

@@ -187,6 +187,7 @@ struct ofile *ofile_find(struct objfs *fs, const char *path); /* +ref */
 void ofile_put(struct objfs *fs, struct ofile *of);
 /* Rename open files at FROM (or below it, for a directory) to TO. */
 void ofiles_rename(struct objfs *fs, const char *from, const char *to);
+void ofile_set_etag(struct objfs *fs, const char *path, const char *etag);
 void ofiles_unlink(struct objfs *fs, const char *path);
 /* Upload what is dirty now (flush, fsync, and before a rename). */
 int ofile_sync(struct objfs *fs, struct ofile *of);

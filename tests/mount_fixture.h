@@ -20,6 +20,8 @@
  *                         unless S3_PORT was set, so tests/run.sh's tests
  *                         use that run's server.  Unset (a binary run
  *                         by hand): 19050
+ *   AZ_PORT               the same for the azblob backend's Azurite
+ *                         (start_azure); unset: 19051
  *   TMPDIR                where DIR is made (default /tmp); tests/run.sh
  *                         gives each run its own
  *   SCOPEFS_REQUIRE_SERVERS  1: a backend whose server does not answer
@@ -101,10 +103,22 @@ struct fx_backend {
 	"prefix = %3$s\naccess_key_id = S3RVER\n"                             \
 	"secret_access_key = S3RVER\n"
 
+/* azblob: Azurite of tests/servers/servers.sh (start_azure), its
+ * development account and well-known key, container testcontainer. */
+#define FX_AZ_KEY                                                            \
+	"Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/"     \
+	"K1SZFPTOtr/KBHBeksoGMGw=="
+#define FX_AZBLOB_SECTION                                                    \
+	"[backend default]\nplugin = azblob\naccount = devstoreaccount1\n"    \
+	"endpoint = http://127.0.0.1:%2$s/devstoreaccount1\n"                 \
+	"container = testcontainer\nprefix = %3$s\n"                          \
+	"account_key = " FX_AZ_KEY "\n"
+
 static const struct fx_backend fx_backends[] = {
 	{ "local", "[backend default]\nplugin = local\nroot = %1$s/data\n", 1,
 	  0, NULL, NULL },
 	{ "s3", FX_S3_SECTION, 0, 1, "S3_PORT", "19050" },
+	{ "azblob", FX_AZBLOB_SECTION, 0, 1, "AZ_PORT", "19051" },
 };
 
 /* One [mount] of a test's configuration. */
@@ -717,7 +731,7 @@ static inline void fx_prepare_dir(void)
 	fx.backend = fx_pick_backend();
 	if (!fx.backend)
 		cr_assert_fail("SCOPEFS_TEST_BACKEND=%s: expected one of the "
-			       "prepared backends (local, s3), saw an unknown "
+			       "prepared backends (local, s3, azblob), saw an unknown "
 			       "one", getenv("SCOPEFS_TEST_BACKEND"));
 	fx_need_server(fx.backend);
 	const char *tmp = getenv("TMPDIR");

@@ -569,3 +569,66 @@ time_t http_parse_date(const char *s)
 {
 	return s ? curl_getdate(s, NULL) : -1;
 }
+
+void http_report(const struct scopefs_host *h, const char *url,
+		 const char *op, const char *name,
+		 const struct http_response *resp, const char *code,
+		 const char *msg, int err)
+{
+	char what[CURL_ERROR_SIZE + 300];
+
+	if (resp->curl_code == CURLE_OK && resp->status == 0)
+		return;
+	http_describe(url, resp, what, sizeof what);
+	if (!code)
+		code = "";
+	if (!msg)
+		msg = "";
+	h->log(h, err == -ENOENT ? SCOPEFS_LOG_DEBUG : SCOPEFS_LOG_WARN,
+	       "%s '%s': %s%s%s%s%s", op, name ? name : "", what,
+	       code[0] ? " " : "", code, msg[0] ? ": " : "", msg);
+	h->set_error(h, "%s '%s': %s%s%s%s%s", op, name ? name : "", what,
+		     code[0] ? " " : "", code, msg[0] ? ": " : "", msg);
+}
+
+void http_set_etag(struct scopefs_object_attr *a, const char *etag)
+{
+	int bare;
+
+	if (!etag)
+		etag = "";
+	bare = etag[0] && etag[0] != '"' && strncmp(etag, "W/", 2) != 0;
+	snprintf(a->etag, sizeof a->etag, "%s%.*s%s", bare ? "\"" : "",
+		 (int)(sizeof a->etag - 3), etag, bare ? "\"" : "");
+}
+
+void http_attr_from_headers(const struct http_response *resp,
+			    struct scopefs_object_attr *a)
+{
+	const char *len = http_header(resp, "content-length");
+	const char *lm = http_header(resp, "last-modified");
+	time_t t = http_parse_date(lm ? lm : http_header(resp, "date"));
+
+	memset(a, 0, sizeof *a);
+	if (len)
+		a->size = strtoull(len, NULL, 10);
+	a->mtime.tv_sec = t == (time_t)-1 ? time(NULL) : t;
+	http_set_etag(a, http_header(resp, "etag"));
+}
+
+int http_fail(const struct scopefs_host *h, const char *url, const char *op,
+	      const char *name, const struct http_response *resp,
+	      const char *code, const char *msg,
+	      const struct http_code_errno *map, size_t nmap, int err)
+{
+	if (resp->curl_code == CURLE_OK && resp->status == 0)
+		return err;
+	if (resp->curl_code == CURLE_OK)
+		for (size_t i = 0; i < nmap; i++)
+			if (strcmp(code, map[i].code) == 0) {
+				err = map[i].err;
+				break;
+			}
+	http_report(h, url, op, name, resp, code, msg, err);
+	return err;
+}

@@ -16,6 +16,8 @@
 #include <curl/curl.h>
 #include <scopefs/plugin.h>
 
+#include "pair.h"
+
 /* Plugin-internal: never exported from a plugin, whatever its flags
  * (the daemon is linked -rdynamic; a clash would bind to the core). */
 #pragma GCC visibility push(hidden)
@@ -106,9 +108,42 @@ int http_retryable(CURLcode code, long status);
 const char *http_describe(const char *url, const struct http_response *resp,
 			  char *buf, size_t len);
 
+/* Tell about a failed request once, as every HTTP plugin does: log it
+ * (debug for ERR -ENOENT, a plain "not found", else warn) and set_error,
+ * both "OP 'NAME': HTTP 403 CODE: MSG" (the server's error code and
+ * message, when it gave them) or the transport failure with URL's origin
+ * only.  Nothing when nothing was sent (the sender said why). */
+void http_report(const struct scopefs_host *h, const char *url,
+		 const char *op, const char *name,
+		 const struct http_response *resp, const char *code,
+		 const char *msg, int err);
+
+/* A server's error code and the errno it means, sharper than its
+ * status's. */
+struct http_code_errno {
+	const char *code;
+	int err;
+};
+
+/* A failed request, told once: ERR (the status's errno) refined by CODE
+ * through MAP when the server answered, then http_report; returns it.
+ * When nothing was sent (the sender said why), just ERR. */
+int http_fail(const struct scopefs_host *h, const char *url, const char *op,
+	      const char *name, const struct http_response *resp,
+	      const char *code, const char *msg,
+	      const struct http_code_errno *map, size_t nmap, int err);
+
 /* scheme://host[:port] of URL, for messages (the path may hold keys
  * that are nobody's business in a connection error). */
 void http_url_origin(const char *url, char *buf, size_t len);
+
+/* An object's size, mtime (Last-Modified, else Date, else now) and ETag
+ * from a HEAD/GET/PUT answer's headers, into the ABI's attributes. */
+void http_attr_from_headers(const struct http_response *resp,
+			    struct scopefs_object_attr *a);
+/* Copy ETAG into the ABI's field in its quoted header form (listings of
+ * some stores give it bare); truncated if absurdly long. */
+void http_set_etag(struct scopefs_object_attr *a, const char *etag);
 
 /* Parse an HTTP date (RFC 7231) into seconds since the epoch, -1 if bad. */
 time_t http_parse_date(const char *s);

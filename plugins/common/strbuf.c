@@ -112,3 +112,23 @@ void sb_free(struct strbuf *b)
 	b->len = b->cap = 0;
 	b->oom = 0;
 }
+
+void uri_decode(char *s, int plus_is_space)
+{
+	char *w = s;
+
+	for (char *p = s; *p; p++) {
+		if (*p == '+' && plus_is_space) {
+			*w++ = ' ';
+		} else if (p[0] == '%' && p[1] && p[2] &&
+			   strchr("0123456789abcdefABCDEF", p[1]) &&
+			   strchr("0123456789abcdefABCDEF", p[2])) {
+			char hx[3] = { p[1], p[2], 0 };
+			*w++ = (char)strtoul(hx, NULL, 16);
+			p += 2;
+		} else {
+			*w++ = *p;
+		}
+	}
+	*w = '\0';
+}

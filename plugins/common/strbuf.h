@@ -32,6 +32,9 @@ void sb_addf(struct strbuf *b, const char *fmt, ...) SB_PRINTF(2, 3);
 /* Append S with every byte but A-Z a-z 0-9 - . _ ~ as %XX (uppercase hex),
  * keeping '/' when keep_slash: the RFC 3986 form AWS SigV4 requires. */
 void sb_add_uri_encoded(struct strbuf *b, const char *s, int keep_slash);
+/* In place: "%XX" -> the byte, and '+' -> ' ' when plus_is_space (S3's
+ * encoding-type=url); anything else, a malformed '%' too, stays. */
+void uri_decode(char *s, int plus_is_space);
 /* Hand the string to the caller (malloc'd, "" rather than NULL), or NULL
  * after an allocation failure; the buffer is reset either way. */
 char *sb_done(struct strbuf *b);

@@ -10,13 +10,9 @@
 #include <strings.h>
 #include <unistd.h>
 #include <ini.h>
-#include <openssl/crypto.h>
 
-/* Renew temporary keys this long before they expire (clock skew, long
- * requests), and ask IMDS at most this often while it keeps answering
- * with keys inside that window. */
-#define REFRESH_AHEAD 300
-#define REFRESH_GAP 5
+#include "crypto.h"
+#include "token.h"
 
 enum source { SRC_SECTION, SRC_ENV, SRC_FILE, SRC_IMDS };
 
@@ -31,19 +27,11 @@ struct s3_creds {
 	time_t last_refresh;
 };
 
-static void wipe_free(char *s)
-{
-	if (s) {
-		OPENSSL_cleanse(s, strlen(s));
-		free(s);
-	}
-}
-
 void s3_key_clear(struct s3_key *k)
 {
-	wipe_free(k->access_key_id);
-	wipe_free(k->secret_key);
-	wipe_free(k->session_token);
+	secret_free(k->access_key_id);
+	secret_free(k->secret_key);
+	secret_free(k->session_token);
 	memset(k, 0, sizeof *k);
 }
 
@@ -103,7 +91,7 @@ static int profile_line(void *ctx, const char *section, const char *name,
 	else if (strcmp(name, "aws_session_token") == 0)
 		slot = &s->token;
 	if (slot) {
-		wipe_free(*slot);
+		secret_free(*slot);
 		*slot = strdup(value);
 		if (!*slot)
 			return 0;
@@ -164,9 +152,9 @@ static int from_file(const struct s3_config *cfg, struct s3_key *k,
 		if (rc < 0)
 			snprintf(err, errlen, "out of memory");
 	}
-	wipe_free(s.akid);
-	wipe_free(s.secret);
-	wipe_free(s.token);
+	secret_free(s.akid);
+	secret_free(s.secret);
+	secret_free(s.token);
 	return rc;
 }
 
@@ -302,9 +290,8 @@ int s3_creds_get(struct s3_creds *c, struct s3_key *out)
 	int rc;
 
 	pthread_mutex_lock(&c->lock);
-	if (c->source == SRC_IMDS && c->key.expires &&
-	    now >= c->key.expires - REFRESH_AHEAD &&
-	    (now >= c->key.expires || now >= c->last_refresh + REFRESH_GAP))
+	if (c->source == SRC_IMDS &&
+	    renew_due(c->key.expires, c->last_refresh, now))
 		refresh(c, now);
 	if (c->key.expires && now >= c->key.expires) {
 		pthread_mutex_unlock(&c->lock);

@@ -1,15 +1,16 @@
 # The s3 plugin: libcurl (through plugins/common/http.c), OpenSSL for
 # SigV4, libxml2 for S3's XML, inih for ~/.aws/credentials, json-c for
-# the instance metadata service.
-s3_SRCS := plugins/common/http.c plugins/common/strbuf.c
-s3_LIBS := -lcurl -lcrypto -lxml2 -linih -ljson-c -lpthread
+# the instance metadata service.  plugins/common/plugin.mk names the
+# shared sources.
+s3_SRCS = $(COMMON_HTTP_SRCS)
+s3_LIBS = $(COMMON_HTTP_LIBS) -linih
 
 # For our objects only: plugins/common's headers, libxml2's include
 # directory, and hidden symbols.  Only the entry point (and the SigV4
 # functions its unit test calls) is exported: the daemon is linked
 # -rdynamic, so a plugin symbol sharing a name with one of the core's
 # would otherwise bind to the core's.
-$(OBJ)/plugins/s3/%.o $(OBJ)/plugins/common/%.o: CFLAGS += \
+$(OBJ)/plugins/s3/%.o: CFLAGS += \
 	-Iplugins/common $(shell pkg-config --cflags libxml-2.0) \
 	-fvisibility=hidden
 # The Makefile's object rule knows the core's headers, not ours.

@@ -66,10 +66,10 @@ struct s3_req {
 	const char *name; /* the key as the core named it, for messages */
 	const char *method;
 	const char *key;  /* full key; NULL for the bucket itself */
-	const struct sigv4_pair *query;
+	const struct http_pair *query;
 	size_t nquery;
 	/* Extra headers: x-amz-* ones are signed, the others only sent. */
-	const struct sigv4_pair *headers;
+	const struct http_pair *headers;
 	size_t nheaders;
 	const void *body;
 	size_t body_len;
@@ -118,7 +118,7 @@ int s3_prefix_join(const char *base, const char *sub, char **out);
  * free().  -EINVAL (after set_error) for a key that is not a token. */
 int s3_meta_headers(const struct s3_mount *m, const char *op,
 		    const char *name, const struct scopefs_object_meta *meta,
-		    size_t nmeta, struct sigv4_pair **out);
+		    size_t nmeta, struct http_pair **out);
 /* Call FN for each x-amz-meta-* header of RESP, key without the prefix
  * and lower-cased, value decoded.  Returns FN's first non-zero result. */
 int s3_meta_each(const struct http_response *resp, scopefs_meta_fn fn,
@@ -147,9 +147,6 @@ int s3_mpu_complete(void *mnt, void *upload,
 		    struct scopefs_object_attr *out);
 int s3_mpu_abort(void *mnt, void *upload);
 
-/* Fill attr's size/mtime/etag from a HEAD/PUT/GET answer's headers. */
-void s3_attr_from_headers(const struct http_response *resp,
-			  struct scopefs_object_attr *a);
 /* Copy an ETag into the ABI's fixed field (truncated if absurdly long). */
 void s3_set_etag(struct scopefs_object_attr *a, const char *etag);
 

@@ -74,10 +74,10 @@ static int copy_result(struct s3_mount *m, const char *op, const char *name,
 
 static int copy_single(struct s3_mount *m, const char *name,
 		       const char *src, const char *dst,
-		       const struct sigv4_pair *meta_h, size_t nmeta,
+		       const struct http_pair *meta_h, size_t nmeta,
 		       int replace, struct scopefs_object_attr *out)
 {
-	struct sigv4_pair *h = calloc(nmeta + 2, sizeof *h);
+	struct http_pair *h = calloc(nmeta + 2, sizeof *h);
 	struct http_response resp = { 0 };
 	struct s3_req r = { .op = "copy", .name = name, .method = "PUT",
 			    .key = dst, .headers = h };
@@ -86,9 +86,9 @@ static int copy_single(struct s3_mount *m, const char *name,
 
 	if (!h)
 		return -ENOMEM;
-	h[r.nheaders++] = (struct sigv4_pair){ "x-amz-copy-source", src };
+	h[r.nheaders++] = (struct http_pair){ "x-amz-copy-source", src };
 	if (replace) {
-		h[r.nheaders++] = (struct sigv4_pair){
+		h[r.nheaders++] = (struct http_pair){
 			"x-amz-metadata-directive", "REPLACE" };
 		for (size_t i = 0; i < nmeta; i++)
 			h[r.nheaders++] = meta_h[i];
@@ -111,9 +111,9 @@ static int copy_part(struct s3_mount *m, struct s3_upload *u,
 		     uint32_t n, uint64_t first, uint64_t last)
 {
 	char num[16], range[64], etag[SCOPEFS_ETAG_MAX];
-	struct sigv4_pair q[2] = { { "partNumber", num },
+	struct http_pair q[2] = { { "partNumber", num },
 				   { "uploadId", s3_upload_id(u) } };
-	struct sigv4_pair h[2] = { { "x-amz-copy-source", src },
+	struct http_pair h[2] = { { "x-amz-copy-source", src },
 				   { "x-amz-copy-source-range", range } };
 	struct s3_req r = { .op = "copy", .name = name, .method = "PUT",
 			    .key = dst, .query = q, .nquery = 2,
@@ -171,7 +171,7 @@ int s3_copy(void *mnt, const char *from, const char *to,
 	struct s3_mount *m = mnt;
 	struct scopefs_object_attr src_attr, dummy;
 	struct meta_copy kept = { 0 };
-	struct sigv4_pair *meta_h = NULL;
+	struct http_pair *meta_h = NULL;
 	char *src_key = NULL, *dst_key = NULL, *src = NULL;
 	int rc;
 

@@ -7,21 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <libxml/parser.h>
 
 #include "credentials.h"
 #include "s3.h"
 #include "s3_mount.h"
 #include "s3_xml.h"
 #include "strbuf.h"
-
-static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
-
-/* libxml2 must be initialised once before threads parse. */
-static void xml_init(void)
-{
-	xmlInitParser();
-}
+#include "xml.h"
 
 /* origin, host_header and bucket_path from the endpoint and style. */
 static int addressing(struct s3_mount *m)
@@ -83,7 +75,7 @@ static void explain(struct s3_mount *m, const struct http_response *resp)
 
 static int check_bucket(struct s3_mount *m)
 {
-	struct sigv4_pair q[3] = { { "list-type", "2" },
+	struct http_pair q[3] = { { "list-type", "2" },
 				   { "max-keys", "1" },
 				   { "prefix", m->key_prefix } };
 	struct s3_req r = { .op = "mount", .name = m->key_prefix,
@@ -131,7 +123,7 @@ int s3_mount_open(const struct s3_config *cfg, const char *prefix,
 	*mnt = NULL;
 	if (!m)
 		return -ENOMEM;
-	pthread_once(&xml_once, xml_init);
+	xml_init(); /* before threads parse */
 	m->cfg = cfg;
 	m->host = h;
 	m->read_only = (flags & SCOPEFS_MOUNT_READ_ONLY) != 0;

@@ -7,33 +7,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parts.h"
 #include "s3.h"
 #include "s3_xml.h"
-
-struct part {
-	uint32_t number;
-	uint64_t size;
-	char etag[SCOPEFS_ETAG_MAX];
-};
 
 struct s3_upload {
 	char *name;      /* the key as the core named it, for messages */
 	char *key;       /* full key */
 	char *upload_id;
-	pthread_mutex_t lock; /* guards parts */
-	struct part *parts;
-	size_t nparts, cap;
+	struct parts parts; /* ETags of the parts sent */
 };
 
 void s3_upload_free(struct s3_upload *u)
 {
 	if (!u)
 		return;
-	pthread_mutex_destroy(&u->lock);
+	parts_free(&u->parts);
 	free(u->name);
 	free(u->key);
 	free(u->upload_id);
-	free(u->parts);
 	free(u);
 }
 
@@ -48,8 +40,8 @@ struct s3_upload *s3_upload_start(struct s3_mount *m, const char *op,
 				  size_t nmeta, int *err)
 {
 	struct s3_upload *u = calloc(1, sizeof *u);
-	struct sigv4_pair q = { "uploads", "" };
-	struct sigv4_pair *h = NULL;
+	struct http_pair q = { "uploads", "" };
+	struct http_pair *h = NULL;
 	struct http_response resp = { 0 };
 	struct s3_req r = { .op = op, .name = name, .method = "POST",
 			    .key = key, .query = &q, .nquery = 1 };
@@ -57,7 +49,7 @@ struct s3_upload *s3_upload_start(struct s3_mount *m, const char *op,
 
 	if (!u)
 		goto out;
-	pthread_mutex_init(&u->lock, NULL);
+	parts_init(&u->parts);
 	u->name = strdup(name);
 	u->key = strdup(key);
 	if (!u->name || !u->key)
@@ -90,32 +82,7 @@ out:
 int s3_upload_record(struct s3_upload *u, uint32_t n, const char *etag,
 		     uint64_t size)
 {
-	struct part *p = NULL;
-	int rc = 0;
-
-	pthread_mutex_lock(&u->lock);
-	for (size_t i = 0; i < u->nparts && !p; i++)
-		if (u->parts[i].number == n)
-			p = &u->parts[i]; /* a retried part replaces */
-	if (!p && u->nparts == u->cap) {
-		size_t cap = u->cap ? u->cap * 2 : 16;
-		struct part *v = realloc(u->parts, cap * sizeof *v);
-		if (!v)
-			rc = -ENOMEM;
-		else {
-			u->parts = v;
-			u->cap = cap;
-		}
-	}
-	if (rc == 0) {
-		if (!p)
-			p = &u->parts[u->nparts++];
-		p->number = n;
-		p->size = size;
-		snprintf(p->etag, sizeof p->etag, "%s", etag);
-	}
-	pthread_mutex_unlock(&u->lock);
-	return rc;
+	return parts_record(&u->parts, n, etag, size);
 }
 
 int s3_mpu_create(void *mnt, const char *key,
@@ -146,7 +113,7 @@ int s3_mpu_part(void *mnt, void *upload, uint32_t part_number,
 	struct s3_upload *u = upload;
 	struct http_response resp;
 	char num[16];
-	struct sigv4_pair q[2] = { { "partNumber", num },
+	struct http_pair q[2] = { { "partNumber", num },
 				   { "uploadId", u->upload_id } };
 	struct s3_req r = { .op = "mpu_part", .name = u->name, .method = "PUT",
 			    .key = u->key, .query = q, .nquery = 2,
@@ -176,40 +143,31 @@ int s3_mpu_part(void *mnt, void *upload, uint32_t part_number,
 	return rc;
 }
 
-static int cmp_part(const void *a, const void *b)
-{
-	const struct part *x = a, *y = b;
-
-	return x->number < y->number ? -1 : x->number > y->number;
-}
-
 int s3_upload_finish(struct s3_mount *m, struct s3_upload *u,
 		     struct scopefs_object_attr *out)
 {
 	struct s3_xml_part *xp = NULL;
 	struct http_response resp = { 0 };
-	struct sigv4_pair q = { "uploadId", u->upload_id };
-	struct sigv4_pair h = { "Content-Type", "application/xml" };
+	struct http_pair q = { "uploadId", u->upload_id };
+	struct http_pair h = { "Content-Type", "application/xml" };
 	struct s3_req r = { .op = "mpu_complete", .name = u->name,
 			    .method = "POST", .key = u->key, .query = &q,
 			    .nquery = 1, .headers = &h, .nheaders = 1 };
 	char etag[SCOPEFS_ETAG_MAX], code[128], msg[512];
-	uint64_t size = 0;
+	uint64_t size;
 	char *body = NULL;
 	size_t len = 0;
 	int rc = -ENOMEM;
 
 	/* Every mpu_part has returned by now: no lock needed. */
-	qsort(u->parts, u->nparts, sizeof *u->parts, cmp_part);
-	xp = calloc(u->nparts ? u->nparts : 1, sizeof *xp);
+	size = parts_sort(&u->parts);
+	xp = calloc(u->parts.n ? u->parts.n : 1, sizeof *xp);
 	if (!xp)
 		goto out;
-	for (size_t i = 0; i < u->nparts; i++) {
-		xp[i] = (struct s3_xml_part){ u->parts[i].number,
-					      u->parts[i].etag };
-		size += u->parts[i].size;
-	}
-	body = s3_xml_complete_body(xp, u->nparts, &len);
+	for (size_t i = 0; i < u->parts.n; i++)
+		xp[i] = (struct s3_xml_part){ u->parts.v[i].number,
+					      u->parts.v[i].id };
+	body = s3_xml_complete_body(xp, u->parts.n, &len);
 	if (!body)
 		goto out;
 	r.body = body;
@@ -233,7 +191,7 @@ int s3_upload_finish(struct s3_mount *m, struct s3_upload *u,
 		goto out;
 	}
 	if (out) {
-		s3_attr_from_headers(&resp, out);
+		http_attr_from_headers(&resp, out);
 		out->size = size;
 		s3_set_etag(out, etag);
 	}
@@ -255,7 +213,7 @@ int s3_mpu_complete(void *mnt, void *upload, struct scopefs_object_attr *out)
 int s3_upload_cancel(struct s3_mount *m, struct s3_upload *u)
 {
 	struct http_response resp;
-	struct sigv4_pair q = { "uploadId", u->upload_id };
+	struct http_pair q = { "uploadId", u->upload_id };
 	struct s3_req r = { .op = "mpu_abort", .name = u->name,
 			    .method = "DELETE", .key = u->key, .query = &q,
 			    .nquery = 1 };

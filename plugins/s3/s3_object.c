@@ -13,20 +13,6 @@ void s3_set_etag(struct scopefs_object_attr *a, const char *etag)
 	snprintf(a->etag, sizeof a->etag, "%s", etag ? etag : "");
 }
 
-void s3_attr_from_headers(const struct http_response *resp,
-			  struct scopefs_object_attr *a)
-{
-	const char *len = http_header(resp, "content-length");
-	const char *lm = http_header(resp, "last-modified");
-	time_t t = http_parse_date(lm ? lm : http_header(resp, "date"));
-
-	memset(a, 0, sizeof *a);
-	if (len)
-		a->size = strtoull(len, NULL, 10);
-	a->mtime.tv_sec = t == (time_t)-1 ? time(NULL) : t;
-	s3_set_etag(a, http_header(resp, "etag"));
-}
-
 int s3_head(void *mnt, const char *key, struct scopefs_object_attr *a,
 	    scopefs_meta_fn meta, void *ctx)
 {
@@ -46,7 +32,7 @@ int s3_head(void *mnt, const char *key, struct scopefs_object_attr *a,
 		rc = s3_fail(m, &r, &resp, rc);
 	} else {
 		if (a)
-			s3_attr_from_headers(&resp, a);
+			http_attr_from_headers(&resp, a);
 		rc = s3_meta_each(&resp, meta, ctx);
 	}
 	http_response_free(&resp);
@@ -59,7 +45,7 @@ ssize_t s3_get(void *mnt, const char *key, uint64_t off, void *buf,
 {
 	struct s3_mount *m = mnt;
 	struct http_response resp;
-	struct sigv4_pair h[2];
+	struct http_pair h[2];
 	char range[64];
 	struct s3_req r = {
 		.op = "get", .name = key, .method = "GET", .headers = h,
@@ -83,9 +69,9 @@ ssize_t s3_get(void *mnt, const char *key, uint64_t off, void *buf,
 	snprintf(range, sizeof range, "bytes=%llu-%llu",
 		 (unsigned long long)off,
 		 (unsigned long long)(off + len - 1));
-	h[r.nheaders++] = (struct sigv4_pair){ "Range", range };
+	h[r.nheaders++] = (struct http_pair){ "Range", range };
 	if (if_etag && if_etag[0])
-		h[r.nheaders++] = (struct sigv4_pair){ "If-Match", if_etag };
+		h[r.nheaders++] = (struct http_pair){ "If-Match", if_etag };
 	rc = s3_send(m, &r, &resp);
 	if (rc == 0)
 		rc = (ssize_t)resp.out_len;
@@ -104,7 +90,7 @@ int s3_put(void *mnt, const char *key, const void *buf, size_t len,
 {
 	struct s3_mount *m = mnt;
 	struct http_response resp;
-	struct sigv4_pair *h = NULL;
+	struct http_pair *h = NULL;
 	struct s3_req r = { .op = "put", .name = key, .method = "PUT",
 			    .body = buf, .body_len = len };
 	char *full = NULL;
@@ -135,7 +121,7 @@ int s3_put(void *mnt, const char *key, const void *buf, size_t len,
 	} else if (out) {
 		/* No Last-Modified in a PUT answer: its Date is the time
 		 * the object was stored. */
-		s3_attr_from_headers(&resp, out);
+		http_attr_from_headers(&resp, out);
 		out->size = len;
 	}
 	http_response_free(&resp);

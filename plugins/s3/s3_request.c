@@ -15,7 +15,7 @@
 /* The "Name: value" lines curl sends: the signed headers (Host included,
  * so curl sends exactly the value signed), the unsigned extras, then
  * Authorization. */
-static struct curl_slist *header_lines(const struct sigv4_pair *h, size_t n,
+static struct curl_slist *header_lines(const struct http_pair *h, size_t n,
 				       const struct s3_req *r,
 				       const char *auth)
 {
@@ -61,7 +61,7 @@ static char *request_path(const struct s3_mount *m, const char *key)
 int s3_send(struct s3_mount *m, const struct s3_req *r,
 	    struct http_response *resp)
 {
-	struct sigv4_pair *h = NULL;
+	struct http_pair *h = NULL;
 	struct sigv4_result sig = { 0 };
 	struct s3_key key = { 0 };
 	struct curl_slist *lines = NULL;
@@ -97,11 +97,11 @@ int s3_send(struct s3_mount *m, const struct s3_req *r,
 		s3_sigv4_sha256_hex(r->body, r->body_len, payload);
 	s3_sigv4_amz_date((long long)time(NULL), date);
 
-	h[n++] = (struct sigv4_pair){ "Host", m->host_header };
-	h[n++] = (struct sigv4_pair){ "x-amz-content-sha256", payload };
-	h[n++] = (struct sigv4_pair){ "x-amz-date", date };
+	h[n++] = (struct http_pair){ "Host", m->host_header };
+	h[n++] = (struct http_pair){ "x-amz-content-sha256", payload };
+	h[n++] = (struct http_pair){ "x-amz-date", date };
 	if (key.session_token)
-		h[n++] = (struct sigv4_pair){ "x-amz-security-token",
+		h[n++] = (struct http_pair){ "x-amz-security-token",
 					      key.session_token };
 	for (size_t i = 0; i < r->nheaders; i++)
 		if (strncasecmp(r->headers[i].name, "x-amz-", 6) == 0)
@@ -171,53 +171,31 @@ void s3_error_of(const struct http_response *resp, char *code,
 }
 
 /* S3 error codes that say more than their status. */
-static int refine(int err, const char *code)
-{
-	static const struct {
-		const char *code;
-		int err;
-	} map[] = {
-		{ "SlowDown", -EAGAIN },
-		{ "NoSuchKey", -ENOENT },
-		{ "NoSuchBucket", -EIO }, /* not "no such file" */
-		{ "EntityTooLarge", -EFBIG },
-		{ "MetadataTooLarge", -E2BIG },
-		{ "InvalidRange", -ERANGE },
-		{ "PreconditionFailed", -ESTALE },
-		{ "RequestTimeout", -ETIMEDOUT },
-		{ "NotImplemented", -EOPNOTSUPP },
-		{ "MethodNotAllowed", -EOPNOTSUPP },
-		{ "ExpiredToken", -EACCES },
-		{ "InvalidAccessKeyId", -EACCES },
-		{ "SignatureDoesNotMatch", -EACCES },
-		{ "KeyTooLongError", -ENAMETOOLONG },
-		{ "BucketAlreadyExists", -EEXIST },
-		{ "BucketAlreadyOwnedByYou", -EEXIST },
-	};
-
-	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-		if (strcmp(code, map[i].code) == 0)
-			return map[i].err;
-	return err;
-}
+static const struct http_code_errno codes[] = {
+	{ "SlowDown", -EAGAIN },
+	{ "NoSuchKey", -ENOENT },
+	{ "NoSuchBucket", -EIO }, /* not "no such file" */
+	{ "EntityTooLarge", -EFBIG },
+	{ "MetadataTooLarge", -E2BIG },
+	{ "InvalidRange", -ERANGE },
+	{ "PreconditionFailed", -ESTALE },
+	{ "RequestTimeout", -ETIMEDOUT },
+	{ "NotImplemented", -EOPNOTSUPP },
+	{ "MethodNotAllowed", -EOPNOTSUPP },
+	{ "ExpiredToken", -EACCES },
+	{ "InvalidAccessKeyId", -EACCES },
+	{ "SignatureDoesNotMatch", -EACCES },
+	{ "KeyTooLongError", -ENAMETOOLONG },
+	{ "BucketAlreadyExists", -EEXIST },
+	{ "BucketAlreadyOwnedByYou", -EEXIST },
+};
 
 int s3_fail(struct s3_mount *m, const struct s3_req *r,
 	    const struct http_response *resp, int err)
 {
-	char code[128], msg[512], what[CURL_ERROR_SIZE + 300];
+	char code[128], msg[512];
 
-	if (resp->curl_code == CURLE_OK && resp->status == 0)
-		return err; /* nothing was sent; s3_send said why */
 	s3_error_of(resp, code, sizeof code, msg, sizeof msg);
-	if (resp->curl_code == CURLE_OK)
-		err = refine(err, code);
-	http_describe(m->origin, resp, what, sizeof what);
-	m->host->log(m->host, err == -ENOENT ? SCOPEFS_LOG_DEBUG
-					     : SCOPEFS_LOG_WARN,
-		     "%s '%s': %s%s%s%s%s", r->op, r->name ? r->name : "",
-		     what, code[0] ? " " : "", code, msg[0] ? ": " : "", msg);
-	m->host->set_error(m->host, "%s '%s': %s%s%s%s%s", r->op,
-			   r->name ? r->name : "", what, code[0] ? " " : "",
-			   code, msg[0] ? ": " : "", msg);
-	return err;
+	return http_fail(m->host, m->origin, r->op, r->name, resp, code, msg,
+			 codes, sizeof codes / sizeof codes[0], err);
 }

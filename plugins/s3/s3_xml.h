@@ -1,8 +1,6 @@
 /*
- * s3_xml: the S3 XML documents, read and written with libxml2 (entities
- * are not expanded and nothing is fetched from the network).  Element
- * names are matched without their namespace: AWS and S3-compatibles
- * differ in the namespaces they declare.
+ * s3_xml: the S3 XML documents, read and written with libxml2 through
+ * plugins/common/xml.c.
  */
 #ifndef SCOPEFS_S3_XML_H
 #define SCOPEFS_S3_XML_H
@@ -12,23 +10,15 @@
 #include <time.h>
 #include <scopefs/plugin.h>
 
+#include "objlist.h"
+
 #pragma GCC visibility push(hidden) /* see plugin.mk */
 
-struct s3_xml_object {
-	char *key;
-	uint64_t size;
-	struct timespec mtime;
-	char etag[SCOPEFS_ETAG_MAX];
-};
-
-/* A ListObjectsV2 page (ListBucketResult). */
+/* A ListObjectsV2 page (ListBucketResult): Contents and
+ * CommonPrefixes/Prefix, NextContinuationToken. */
 struct s3_xml_list {
-	struct s3_xml_object *objects;
-	size_t nobjects;
-	char **prefixes; /* CommonPrefixes/Prefix */
-	size_t nprefixes;
+	struct objlist page;
 	int truncated;      /* IsTruncated */
-	char *next_token;   /* NextContinuationToken or NULL */
 	int url_encoded;    /* EncodingType was "url": keys are encoded */
 };
 
@@ -62,9 +52,6 @@ struct s3_xml_part {
  * in the order given (the caller sorts).  malloc'd, NULL on failure. */
 char *s3_xml_complete_body(const struct s3_xml_part *parts, size_t n,
 			   size_t *len);
-
-/* "2026-11-25T13:04:05.123Z" -> ts; -1 if unreadable. */
-int s3_parse_iso8601(const char *s, struct timespec *ts);
 
 #pragma GCC visibility pop
 

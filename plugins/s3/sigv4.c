@@ -9,8 +9,8 @@
 #include <string.h>
 #include <time.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
+#include "crypto.h"
 #include "strbuf.h"
 
 static void hex(const unsigned char *d, size_t n, char *out)
@@ -40,12 +40,7 @@ void s3_sigv4_sha256_hex(const void *data, size_t len, char out[65])
 static int hmac(const void *key, size_t keylen, const char *msg,
 		unsigned char out[32])
 {
-	unsigned int len = 0;
-
-	if (!HMAC(EVP_sha256(), key, (int)keylen, (const unsigned char *)msg,
-		  strlen(msg), out, &len) || len != 32)
-		return -1;
-	return 0;
+	return hmac_sha256(key, keylen, msg, strlen(msg), out);
 }
 
 char *s3_sigv4_uri_encode(const char *s, int keep_slash)
@@ -69,7 +64,7 @@ static int cmp_enc_pair(const void *a, const void *b)
 	return c ? c : strcmp(x->value, y->value);
 }
 
-char *s3_sigv4_canonical_query(const struct sigv4_pair *p, size_t n)
+char *s3_sigv4_canonical_query(const struct http_pair *p, size_t n)
 {
 	struct enc_pair *v = n ? calloc(n, sizeof *v) : NULL;
 	struct strbuf b = STRBUF_INIT;

@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+#include "../common/pair.h"
+
 #pragma GCC visibility push(hidden) /* see plugin.mk */
 
 /* Exported from the plugin only so tests/unit/test_sigv4.c can dlsym()
@@ -16,11 +18,6 @@
 #define SIGV4_EMPTY_SHA256 \
 	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define SIGV4_UNSIGNED "UNSIGNED-PAYLOAD"
-
-struct sigv4_pair {
-	const char *name;
-	const char *value;
-};
 
 struct sigv4_request {
 	const char *method;
@@ -32,7 +29,7 @@ struct sigv4_request {
 	const char *canonical_query;
 	/* Every header to sign, "host" included; names in any case, no
 	 * duplicates.  The signer lower-cases, trims and sorts them. */
-	const struct sigv4_pair *headers;
+	const struct http_pair *headers;
 	size_t nheaders;
 	const char *payload_hash; /* hex SHA-256 or SIGV4_UNSIGNED */
 	const char *amz_date;     /* YYYYMMDD'T'HHMMSS'Z', as sent */
@@ -67,7 +64,7 @@ SIGV4_API char *s3_sigv4_uri_encode(const char *s, int keep_slash);
 /* "name=value&..." with names and values encoded, sorted by name then
  * value, '=' present even for empty values.  NULL values count as "".
  * malloc'd, NULL when out of memory. */
-SIGV4_API char *s3_sigv4_canonical_query(const struct sigv4_pair *p,
+SIGV4_API char *s3_sigv4_canonical_query(const struct http_pair *p,
 					 size_t n);
 
 /* "YYYYMMDD'T'HHMMSS'Z'" for time T. */

@@ -217,6 +217,38 @@ MOUNT_TEST(posix, rename_file_over_an_existing_file_replaces_it)
 	FX_ERRNO(rename(M("missing"), M("b")), ENOENT);
 }
 
+/* A file held open across a rename and a chmod: on an object store both
+ * rewrite the object (copy), and stores give the copy a new ETag (Azure
+ * always); a later write that reads the old bytes must use the new one. */
+MOUNT_TEST(posix, file_held_open_is_writable_after_rename_and_chmod)
+{
+	char want[4096];
+	memset(want, 'x', sizeof want);
+	FX_OK(fx_write_file(M("e"), want, sizeof want, 0644));
+	FX_OK(mkdir(M("d1"), 0755));
+	FX_OK(fx_write_file(M("d1/f"), want, sizeof want, 0644));
+	int held = FX_OK(open(M("e"), O_RDONLY));
+	int held2 = FX_OK(open(M("d1/f"), O_RDONLY));
+	FX_OK(rename(M("e"), M("c")));
+	FX_OK(chmod(M("c"), 0700));
+	FX_OK(rename(M("d1"), M("d2")));
+	int fd = FX_OK(open(M("c"), O_WRONLY));
+	FX_ASSERT(pwrite(fd, "YY", 2, 100) == 2, "pwrite c after rename and "
+		  "chmod with e held open: %s", fx_errname(errno));
+	FX_OK(close(fd));
+	fd = FX_OK(open(M("d2/f"), O_WRONLY));
+	FX_ASSERT(pwrite(fd, "ZZ", 2, 200) == 2, "pwrite d2/f after renaming "
+		  "its directory with it held open: %s", fx_errname(errno));
+	FX_OK(close(fd));
+	FX_OK(close(held));
+	FX_OK(close(held2));
+	memcpy(want + 100, "YY", 2);
+	expect_content(M("c"), want, sizeof want);
+	memcpy(want + 100, "xx", 2);
+	memcpy(want + 200, "ZZ", 2);
+	expect_content(M("d2/f"), want, sizeof want);
+}
+
 MOUNT_TEST(posix, rename_between_file_and_dir_is_refused)
 {
 	FX_OK(fx_write_file(M("f"), "f", 1, 0644));

@@ -2,6 +2,7 @@
 """An S3 endpoint that fails on purpose, for the retry tests.
 
     faulty_s3.py --fail N --status S [--count-file F] [--copy-error]
+                 [--azure] [--auth-file F]
 
 Prints its port on stdout once listening.  A ListObjectsV2 request (the
 mount check) always succeeds with an empty listing.  Every other request
@@ -11,6 +12,14 @@ request, --count-file holds "requests=N" (listings not counted).
 With --copy-error, a CopyObject (PUT with x-amz-copy-source) that gets
 through is answered 200 with an <Error> body, as S3 may do.
 Signatures are not checked.
+With --azure it speaks Azure Blob Storage instead: the mount check is a
+List Blobs (comp=list, an empty EnumerationResults), errors carry
+x-ms-error-code (503 ServerBusy, 500 InternalError, 403
+AuthenticationFailed), HEAD/GET answer with x-ms-blob-type.  --auth-file
+F holds the Authorization header of the last request (listings too).
+--encoded-name NAME puts one blob in every Azure listing, its name given
+as NAME with Encoded="true" (NAME percent-encoded, as Azure does for names
+XML cannot carry).
 """
 import argparse
 import os
@@ -19,6 +28,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 CODES = {500: "InternalError", 503: "SlowDown", 429: "SlowDown", 403: "AccessDenied"}
+AZ_CODES = {500: "InternalError", 503: "ServerBusy", 429: "ServerBusy",
+            403: "AuthenticationFailed"}
 
 
 def main():
@@ -27,6 +38,9 @@ def main():
     ap.add_argument("--status", type=int, default=500)
     ap.add_argument("--count-file")
     ap.add_argument("--copy-error", action="store_true")
+    ap.add_argument("--azure", action="store_true")
+    ap.add_argument("--auth-file")
+    ap.add_argument("--encoded-name")
     args = ap.parse_args()
     state = {"n": 0}
     lock = threading.Lock()
@@ -51,6 +65,13 @@ def main():
             length = int(self.headers.get("Content-Length") or 0)
             if length:
                 self.rfile.read(length)
+            if args.auth_file:
+                with lock:
+                    with open(args.auth_file + ".tmp", "w") as f:
+                        f.write(self.headers.get("Authorization") or "")
+                    os.replace(args.auth_file + ".tmp", args.auth_file)
+            if args.azure:
+                return self.azure(head)
             if "list-type=2" in self.path:
                 return self.send(200, '<?xml version="1.0" encoding="UTF-8"?>'
                                  "<ListBucketResult><Name>b</Name><KeyCount>0</KeyCount>"
@@ -75,6 +96,38 @@ def main():
                                  [("Content-Type", "application/xml")], head)
             self.send(200, "hello", [("ETag", '"5d41402abc4b2a76b9719d911017c592"'),
                                      ("Last-Modified", "Wed, 25 Nov 2026 13:00:00 GMT")], head)
+
+        def count(self):
+            with lock:
+                state["n"] += 1
+                n = state["n"]
+                if args.count_file:
+                    with open(args.count_file + ".tmp", "w") as f:
+                        f.write("requests=%d\n" % n)
+                    os.replace(args.count_file + ".tmp", args.count_file)
+            return n
+
+        def azure(self, head):
+            xml = [("Content-Type", "application/xml")]
+            if "comp=list" in self.path:
+                blobs = ""
+                if args.encoded_name:
+                    blobs = ('<Blob><Name Encoded="true">%s</Name><Properties>'
+                             "<Content-Length>5</Content-Length></Properties>"
+                             "</Blob>" % args.encoded_name)
+                return self.send(200, '<?xml version="1.0" encoding="utf-8"?>'
+                                 "<EnumerationResults><Blobs>%s</Blobs><NextMarker/>"
+                                 "</EnumerationResults>" % blobs, xml, head)
+            n = self.count()
+            if args.fail < 0 or n <= args.fail:
+                code = AZ_CODES.get(args.status, "InternalError")
+                return self.send(args.status, '<?xml version="1.0" encoding="utf-8"?>'
+                                 "<Error><Code>%s</Code><Message>injected failure %d"
+                                 "</Message></Error>" % (code, n),
+                                 xml + [("x-ms-error-code", code)], head)
+            self.send(200 if self.command in ("GET", "HEAD") else 201, "hello",
+                      [("ETag", '"0x8DC0000000000001"'), ("x-ms-blob-type", "BlockBlob"),
+                       ("Last-Modified", "Wed, 25 Nov 2026 13:00:00 GMT")], head)
 
         def do_GET(self):
             self.handle_any()

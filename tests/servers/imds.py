@@ -45,14 +45,20 @@ def main():
 
         def reply(self, status, body, ctype="text/plain"):
             data = body.encode()
+            # Before the answer, whole (rename), under the lock: a client
+            # that has its answer reads counts that include it, and a
+            # slower thread's older counts never overwrite newer ones.
+            if args.count_file:
+                with lock:
+                    tmp = args.count_file + ".tmp"
+                    with open(tmp, "w") as f:
+                        f.write("tokens=%d keys=%d\n" % (state["ntokens"], state["nkeys"]))
+                    os.replace(tmp, args.count_file)
             self.send_response(status)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
-            if args.count_file:
-                with open(args.count_file, "w") as f:
-                    f.write("tokens=%d keys=%d\n" % (state["ntokens"], state["nkeys"]))
 
         def do_PUT(self):
             if self.path != "/latest/api/token":

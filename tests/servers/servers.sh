@@ -3,17 +3,23 @@
 #
 #   RUN_DIR=/tmp/x . tests/servers/servers.sh
 #   start_s3 || exit 1      # @20minutes/s3rver on 127.0.0.1:$S3_PORT
+#   start_azure || exit 1   # Azurite's blob service on 127.0.0.1:$AZ_PORT
 #   ... tests ...
 #   stop_all
 #
 # RUN_DIR holds data, logs and pid files (default /tmp/scopefs-servers).
 # S3 keys: S3RVER / S3RVER, bucket testbucket.
+# Azure: Azurite's development account devstoreaccount1 with its well-known
+# key (azure_tool.py has it), container testcontainer, path-style URLs
+# http://127.0.0.1:$AZ_PORT/devstoreaccount1/testcontainer/BLOB.
 #
 # S3_PORT: when it is set, start_s3 uses that port.  When it is not,
 # start_s3 asks the kernel for a free port and exports S3_PORT, so that
 # runs side by side on one machine each talk to their own server, and the
 # tests this shell starts find it.  (A fixed default port let a second run
 # talk to the first run's server, which goes away when the first run ends.)
+#
+# AZ_PORT does the same for start_azure.
 #
 # Servers are started in the foreground of a background job so that $! is
 # the server itself, and stopped by that pid only.
@@ -120,10 +126,73 @@ stop_s3() {
 	stop_pid s3
 }
 
+# wait_azure PORT SECONDS: as wait_s3, for Azurite's own line.
+wait_azure() {
+	_n=$(($2 * 10))
+	while [ "$_n" -gt 0 ]; do
+		grep -qx "Azurite Blob service successfully listens on http://127\.0\.0\.1:$1" \
+			"$RUN_DIR/azurite.log" && return 0
+		kill -0 "$(cat "$RUN_DIR/azurite.pid")" 2>/dev/null || return 1
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	return 1
+}
+
+# azurite_on PORT: start Azurite's blob service there (x-ms-version up to
+# 2025-11-05 is accepted without --skipApiVersionCheck; the plugin pins an
+# older one; --loose is not needed), wait until it listens and create the
+# tests' container.
+azurite_on() {
+	node "$SRV_DIR/node_modules/azurite/dist/src/blob/main.js" \
+		--blobHost 127.0.0.1 --blobPort "$1" --location "$RUN_DIR/azdata" \
+		--disableTelemetry --silent >"$RUN_DIR/azurite.log" 2>&1 &
+	echo $! >"$RUN_DIR/azurite.pid"
+	if wait_azure "$1" 20 &&
+		python3 "$SRV_DIR/azure_tool.py" container "$1" testcontainer \
+			>>"$RUN_DIR/azurite.log" 2>&1; then
+		return 0
+	fi
+	echo "start_azure: Azurite did not come up on port $1; $RUN_DIR/azurite.log says:" >&2
+	tail -n 20 "$RUN_DIR/azurite.log" >&2
+	stop_pid azurite
+	return 1
+}
+
+start_azure() {
+	"$SRV_DIR/install.sh" || return 1
+	mkdir -p "$RUN_DIR/azdata"
+	if [ -n "${AZ_PORT:-}" ]; then
+		if [ -f "$RUN_DIR/azurite.pid" ] &&
+			kill -0 "$(cat "$RUN_DIR/azurite.pid")" 2>/dev/null &&
+			port_open "$AZ_PORT"; then
+			return 0 # ours, already running
+		fi
+		if port_open "$AZ_PORT"; then
+			echo "start_azure: port $AZ_PORT is taken by another program" >&2
+			return 1
+		fi
+		azurite_on "$AZ_PORT"
+		return
+	fi
+	for _try in 1 2 3; do
+		AZ_PORT=$(free_port) || return 1
+		export AZ_PORT
+		azurite_on "$AZ_PORT" && return 0
+		grep -q EADDRINUSE "$RUN_DIR/azurite.log" || return 1
+	done
+	return 1
+}
+
+stop_azure() {
+	stop_pid azurite
+}
+
 start_all() {
-	start_s3
+	start_s3 && start_azure
 }
 
 stop_all() {
 	stop_s3
+	stop_azure
 }

@@ -22,7 +22,7 @@ static int (*sign)(const struct sigv4_request *, struct sigv4_result *);
 static void (*result_free)(struct sigv4_result *);
 static void (*sha256_hex)(const void *, size_t, char[65]);
 static char *(*uri_encode)(const char *, int);
-static char *(*canonical_query)(const struct sigv4_pair *, size_t);
+static char *(*canonical_query)(const struct http_pair *, size_t);
 
 #define AKID "AKIAIOSFODNN7EXAMPLE"
 #define SECRET "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
@@ -64,7 +64,7 @@ TestSuite(sigv4, .init = setup, .fini = teardown);
 
 Test(sigv4, aws_example_get_object_with_range)
 {
-	struct sigv4_pair h[] = {
+	struct http_pair h[] = {
 		{ "Host", HOST },
 		{ "Range", "bytes=0-9" },
 		{ "x-amz-content-sha256", SIGV4_EMPTY_SHA256 },
@@ -107,7 +107,7 @@ Test(sigv4, aws_example_put_object_encodes_dollar_and_hashes_body)
 	const char *body = "Welcome to Amazon S3.";
 	char hash[65];
 	char *uri = uri_encode("/test$file.text", 1);
-	struct sigv4_pair h[] = {
+	struct http_pair h[] = {
 		{ "Date", "Fri, 24 May 2013 00:00:00 GMT" },
 		{ "Host", HOST },
 		{ "x-amz-date", DATE },
@@ -135,10 +135,10 @@ Test(sigv4, aws_example_put_object_encodes_dollar_and_hashes_body)
 	free(uri);
 }
 
-static void sign_bucket_get(const struct sigv4_pair *q, size_t nq,
+static void sign_bucket_get(const struct http_pair *q, size_t nq,
 			    const char *want_query, const char *want_sig)
 {
-	struct sigv4_pair h[] = {
+	struct http_pair h[] = {
 		{ "host", HOST },
 		{ "x-amz-content-sha256", SIGV4_EMPTY_SHA256 },
 		{ "x-amz-date", DATE },
@@ -163,7 +163,7 @@ static void sign_bucket_get(const struct sigv4_pair *q, size_t nq,
 
 Test(sigv4, aws_example_get_lifecycle_keeps_equals_for_empty_value)
 {
-	struct sigv4_pair q[] = { { "lifecycle", "" } };
+	struct http_pair q[] = { { "lifecycle", "" } };
 
 	sign_bucket_get(q, 1, "lifecycle=",
 			"fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543");
@@ -171,7 +171,7 @@ Test(sigv4, aws_example_get_lifecycle_keeps_equals_for_empty_value)
 
 Test(sigv4, aws_example_list_objects_sorts_query)
 {
-	struct sigv4_pair q[] = { { "prefix", "J" }, { "max-keys", "2" } };
+	struct http_pair q[] = { { "prefix", "J" }, { "max-keys", "2" } };
 
 	sign_bucket_get(q, 2, "max-keys=2&prefix=J",
 			"34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7");
@@ -181,9 +181,9 @@ Test(sigv4, aws_example_list_objects_sorts_query)
  * reverse order, no x-amz-content-sha256 header. */
 Test(sigv4, aws_suite_get_vanilla_query_order_key_case)
 {
-	struct sigv4_pair q[] = { { "Param2", "value2" },
+	struct http_pair q[] = { { "Param2", "value2" },
 				  { "Param1", "value1" } };
-	struct sigv4_pair h[] = { { "Host", "example.amazonaws.com" },
+	struct http_pair h[] = { { "Host", "example.amazonaws.com" },
 				  { "X-Amz-Date", "20150830T123600Z" } };
 	char *query = canonical_query(q, 2);
 	struct sigv4_request r = {
@@ -217,7 +217,7 @@ Test(sigv4, uri_encoding_keeps_only_unreserved_and_slash)
 
 Test(sigv4, canonical_query_encodes_values_and_sorts_by_name)
 {
-	struct sigv4_pair q[] = {
+	struct http_pair q[] = {
 		{ "uploadId", "a/b+c" },
 		{ "partNumber", "1" },
 		{ "prefix", "p(1)*!'" },
@@ -232,7 +232,7 @@ Test(sigv4, canonical_query_encodes_values_and_sorts_by_name)
 
 Test(sigv4, header_values_are_trimmed_and_squeezed)
 {
-	struct sigv4_pair h[] = { { "Host", "h" },
+	struct http_pair h[] = { { "Host", "h" },
 				  { "X-Amz-Meta-A", "  one   two  " } };
 	struct sigv4_request r = {
 		.method = "GET", .canonical_uri = "/", .canonical_query = "",

@@ -1,0 +1,169 @@
+/* config_keys: value parsing shared by the HTTP plugins (see
+ * config_keys.h). */
+#include "config_keys.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int ck_str(const struct scopefs_host *h, char **slot, const char *value)
+{
+	char *s = strdup(value);
+
+	if (!s) {
+		h->set_error(h, "out of memory");
+		return -ENOMEM;
+	}
+	free(*slot);
+	*slot = s;
+	return 0;
+}
+
+int ck_url(const struct scopefs_host *h, const char *key, char **slot,
+	   const char *value, int allow_path)
+{
+	size_t n = strlen(value), hostlen;
+	const char *rest;
+
+	if (strncmp(value, "http://", 7) == 0)
+		rest = value + 7;
+	else if (strncmp(value, "https://", 8) == 0)
+		rest = value + 8;
+	else
+		rest = NULL;
+	while (n > 0 && value[n - 1] == '/')
+		n--;
+	hostlen = rest ? strcspn(rest, "/?#@ ") : 0;
+	if (!rest || rest >= value + n || hostlen == 0 ||
+	    (rest + hostlen < value + n &&
+	     (!allow_path || rest[hostlen] != '/' ||
+	      strcspn(rest + hostlen, "?#@ ") <
+		      (size_t)(value + n - rest - hostlen)))) {
+		h->set_error(h, "%s must be http://HOST[:PORT]%s or "
+			     "https://HOST[:PORT]%s, not '%s'", key,
+			     allow_path ? "[/PATH]" : "",
+			     allow_path ? "[/PATH]" : "", value);
+		return -EINVAL;
+	}
+	free(*slot);
+	*slot = strndup(value, n);
+	return *slot ? 0 : -ENOMEM;
+}
+
+int ck_seconds(const struct scopefs_host *h, const char *key, long *ms,
+	       const char *value)
+{
+	char *end;
+	double s = strtod(value, &end);
+
+	if (end == value || *end || !(s > 0) || s > 3600) {
+		h->set_error(h, "%s must be a number of seconds (0 < n <= "
+			     "3600), not '%s'", key, value);
+		return -EINVAL;
+	}
+	*ms = (long)(s * 1000 + 0.5);
+	if (*ms < 1)
+		*ms = 1;
+	return 0;
+}
+
+int ck_uint(const struct scopefs_host *h, const char *key, unsigned long lo,
+	    unsigned long hi, unsigned long *out, const char *value)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(value, &end, 10);
+	if (end == value || *end || errno || value[0] == '-' || v < lo ||
+	    v > hi) {
+		h->set_error(h, "%s must be a whole number from %lu to %lu, "
+			     "not '%s'", key, lo, hi, value);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+int ck_size(const struct scopefs_host *h, const char *key, uint64_t lo,
+	    uint64_t hi, uint64_t *out, const char *value)
+{
+	uint64_t v;
+
+	if (h->parse_size(value, &v) < 0 || v < lo || v > hi) {
+		h->set_error(h, "%s must be a size from %llu to %llu bytes "
+			     "(suffixes k, M, G), not '%s'", key,
+			     (unsigned long long)lo, (unsigned long long)hi,
+			     value);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+int ck_bool(const struct scopefs_host *h, const char *key, int *out,
+	    const char *value)
+{
+	if (h->parse_bool(value, out) < 0) {
+		h->set_error(h, "%s must be yes or no, not '%s'", key, value);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int ck_name_ok(const char *s, const char *extra)
+{
+	if (!s[0])
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		      (*s >= 'A' && *s <= 'Z') || strchr(extra, *s)))
+			return 0;
+	return 1;
+}
+
+int ck_http_key(const struct scopefs_host *h, struct http_config *c,
+		const char *key, const char *value)
+{
+	unsigned long u;
+	long ms;
+	int rc;
+
+	if (strcmp(key, "connect_timeout") == 0)
+		return ck_seconds(h, key, &c->connect_timeout_ms, value);
+	if (strcmp(key, "timeout") == 0) {
+		if ((rc = ck_seconds(h, key, &ms, value)) == 0)
+			c->stall_timeout_s = (ms + 999) / 1000;
+		return rc;
+	}
+	if (strcmp(key, "retries") == 0) {
+		if ((rc = ck_uint(h, key, 0, 10, &u, value)) == 0)
+			c->attempts = (int)u + 1;
+		return rc;
+	}
+	return 1;
+}
+
+/* Secrets in a file others can read are no secrets. */
+int ck_secret_file(const struct scopefs_host *h, const char *what)
+{
+	const char *f = h->config_file;
+	struct stat st;
+
+	if (!f)
+		return 0; /* keys given without a file (embedding, tests) */
+	if (stat(f, &st) < 0) {
+		h->set_error(h, "cannot check the permissions of %s, which "
+			     "holds %s: %s", f, what, strerror(errno));
+		return -EACCES;
+	}
+	if (st.st_mode & (S_IRGRP | S_IROTH | S_IWGRP | S_IWOTH)) {
+		h->set_error(h, "%s holds %s but has mode %04o, open to group "
+			     "or others; chmod 600 it", f, what,
+			     (unsigned)(st.st_mode & 07777));
+		return -EACCES;
+	}
+	return 0;
+}

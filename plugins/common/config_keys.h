@@ -1,0 +1,46 @@
+/* config_keys: checked parsing of the values of a plugin's [backend]
+ * keys, shared by the HTTP plugins so that the same key means the same
+ * thing everywhere.  Each setter returns 0, or -EINVAL (-ENOMEM) after
+ * host->set_error with the key, the value and what was expected. */
+#ifndef SCOPEFS_CONFIG_KEYS_H
+#define SCOPEFS_CONFIG_KEYS_H
+
+#include <stdint.h>
+#include <scopefs/plugin.h>
+
+#include "http.h"
+
+#pragma GCC visibility push(hidden)
+
+/* *slot = strdup(value), freeing the old one. */
+int ck_str(const struct scopefs_host *h, char **slot, const char *value);
+/* http(s)://host[:port] without user, query or fragment; a path (such
+ * as an emulator's "/ACCOUNT") only when allow_path.  Trailing '/'s are
+ * dropped. */
+int ck_url(const struct scopefs_host *h, const char *key, char **slot,
+	   const char *value, int allow_path);
+/* Seconds, 0 < n <= 3600, into milliseconds. */
+int ck_seconds(const struct scopefs_host *h, const char *key, long *ms,
+	       const char *value);
+int ck_uint(const struct scopefs_host *h, const char *key, unsigned long lo,
+	    unsigned long hi, unsigned long *out, const char *value);
+int ck_size(const struct scopefs_host *h, const char *key, uint64_t lo,
+	    uint64_t hi, uint64_t *out, const char *value);
+int ck_bool(const struct scopefs_host *h, const char *key, int *out,
+	    const char *value);
+/* Letters, digits and the bytes of EXTRA; not empty. */
+int ck_name_ok(const char *s, const char *extra);
+
+/* The keys every HTTP plugin has, with the same names and meaning:
+ * connect_timeout, timeout (a stall), retries.  1 when KEY is not one of
+ * them, else as the setters. */
+int ck_http_key(const struct scopefs_host *h, struct http_config *c,
+		const char *key, const char *value);
+
+/* The configuration file holds the secret WHAT: refuse it (-EACCES after
+ * set_error) when group or others may read or write it. */
+int ck_secret_file(const struct scopefs_host *h, const char *what);
+
+#pragma GCC visibility pop
+
+#endif

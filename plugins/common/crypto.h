@@ -1,0 +1,26 @@
+/* crypto: the hashing and encoding the HTTP plugins sign with (OpenSSL):
+ * HMAC-SHA256 and base64.  Pure computation. */
+#ifndef SCOPEFS_CRYPTO_H
+#define SCOPEFS_CRYPTO_H
+
+#include <stddef.h>
+
+#pragma GCC visibility push(hidden) /* see plugins/s3/plugin.mk */
+
+/* HMAC-SHA256 of MSG (LEN bytes) under KEY; 0, or -1 if OpenSSL fails. */
+int hmac_sha256(const void *key, size_t keylen, const void *msg, size_t len,
+		unsigned char out[32]);
+
+/* Standard base64 (with '=' padding) of DATA, malloc'd and
+ * NUL-terminated; NULL when out of memory. */
+char *b64_encode(const void *data, size_t len);
+/* Bytes of base64 text S into a malloc'd buffer (NUL-terminated, *len
+ * without it); NULL for text that is not base64 or out of memory. */
+unsigned char *b64_decode(const char *s, size_t *len);
+
+/* Overwrite and free a secret string (NULL is fine). */
+void secret_free(char *s);
+
+#pragma GCC visibility pop
+
+#endif

@@ -1,0 +1,175 @@
+/* token: renewal policy and bearer tokens from a metadata endpoint (see
+ * token.h).  The token is a secret: it is wiped when replaced and never
+ * logged; messages name the endpoint's origin only. */
+#include "token.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <json-c/json.h>
+#include <openssl/crypto.h>
+
+#include "crypto.h"
+
+int renew_due(time_t expires, time_t last, time_t now)
+{
+	return expires && now >= expires - RENEW_AHEAD &&
+	       (now >= expires || now >= last + RENEW_GAP);
+}
+
+struct token_source {
+	const struct scopefs_host *host;
+	struct http_pool *http;
+	char *url, *header;
+	long timeout_ms;
+	pthread_mutex_t lock; /* guards token, expires, last, fetches */
+	char *token;
+	time_t expires, last;
+	unsigned fetches;
+};
+
+/* expires_on (seconds since the epoch, as a string or a number), else
+ * expires_in (seconds from now). */
+static time_t expiry_of(struct json_object *o, time_t now)
+{
+	struct json_object *v;
+
+	if (json_object_object_get_ex(o, "expires_on", &v)) {
+		long long t = json_object_get_int64(v);
+		if (t > 0)
+			return (time_t)t;
+	}
+	if (json_object_object_get_ex(o, "expires_in", &v)) {
+		long long t = json_object_get_int64(v);
+		if (t > 0)
+			return now + (time_t)t;
+	}
+	return (time_t)-1;
+}
+
+static int fetch(struct token_source *t, char **token, time_t *expires,
+		 char *err, size_t errlen)
+{
+	struct curl_slist *h = t->header ? curl_slist_append(NULL, t->header)
+					 : NULL;
+	struct http_request req = { .method = "GET", .url = t->url,
+				    .headers = h, .attempts = 1,
+				    .timeout_ms = t->timeout_ms };
+	struct http_response resp;
+	struct json_object *o = NULL, *v;
+	char origin[256], what[CURL_ERROR_SIZE + 300];
+	int rc = http_perform(t->http, &req, &resp);
+
+	curl_slist_free_all(h);
+	http_url_origin(t->url, origin, sizeof origin);
+	if (rc < 0) {
+		snprintf(err, errlen, "token endpoint %s: %s", origin,
+			 http_describe(t->url, &resp, what, sizeof what));
+		goto out;
+	}
+	rc = -EIO;
+	o = resp.body ? json_tokener_parse(resp.body) : NULL;
+	if (!o || !json_object_object_get_ex(o, "access_token", &v) ||
+	    !json_object_is_type(v, json_type_string) ||
+	    !json_object_get_string(v)[0]) {
+		snprintf(err, errlen, "token endpoint %s: no access_token in "
+			 "the answer", origin);
+		goto out;
+	}
+	*expires = expiry_of(o, time(NULL));
+	if (*expires == (time_t)-1) {
+		snprintf(err, errlen, "token endpoint %s: no expires_on or "
+			 "expires_in in the answer", origin);
+		goto out;
+	}
+	*token = strdup(json_object_get_string(v));
+	rc = *token ? 0 : -ENOMEM;
+	if (rc < 0)
+		snprintf(err, errlen, "out of memory");
+out:
+	if (o)
+		json_object_put(o);
+	if (resp.body)
+		OPENSSL_cleanse(resp.body, resp.body_len);
+	http_response_free(&resp);
+	return rc;
+}
+
+struct token_source *token_source_open(const struct scopefs_host *h,
+				       struct http_pool *http, const char *url,
+				       const char *header, long timeout_ms,
+				       char *err, size_t errlen)
+{
+	struct token_source *t = calloc(1, sizeof *t);
+
+	if (!t || !(t->url = strdup(url)) ||
+	    (header && !(t->header = strdup(header)))) {
+		snprintf(err, errlen, "out of memory");
+		token_source_close(t);
+		return NULL;
+	}
+	t->host = h;
+	t->http = http;
+	t->timeout_ms = timeout_ms;
+	pthread_mutex_init(&t->lock, NULL);
+	t->last = time(NULL);
+	if (fetch(t, &t->token, &t->expires, err, errlen) < 0) {
+		token_source_close(t);
+		return NULL;
+	}
+	t->fetches = 1;
+	return t;
+}
+
+void token_source_close(struct token_source *t)
+{
+	if (!t)
+		return;
+	if (t->url)
+		pthread_mutex_destroy(&t->lock);
+	secret_free(t->token);
+	free(t->url);
+	free(t->header);
+	free(t);
+}
+
+int token_source_get(struct token_source *t, char **token)
+{
+	time_t now = time(NULL);
+	int rc = 0;
+
+	pthread_mutex_lock(&t->lock);
+	if (renew_due(t->expires, t->last, now)) {
+		char *fresh = NULL, why[512];
+		time_t exp;
+		t->last = now;
+		t->fetches++;
+		if (fetch(t, &fresh, &exp, why, sizeof why) < 0) {
+			t->host->log(t->host, SCOPEFS_LOG_WARN,
+				     "cannot renew the access token: %s", why);
+		} else {
+			secret_free(t->token);
+			t->token = fresh;
+			t->expires = exp;
+			t->host->log(t->host, SCOPEFS_LOG_DEBUG,
+				     "renewed the access token, valid %lld s",
+				     (long long)(exp - now));
+		}
+	}
+	if (now >= t->expires) {
+		t->host->set_error(t->host, "the access token expired and "
+				   "cannot be renewed");
+		rc = -EACCES;
+	} else if (!(*token = strdup(t->token))) {
+		rc = -ENOMEM;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return rc;
+}
+
+unsigned token_source_fetches(const struct token_source *t)
+{
+	return t->fetches;
+}

@@ -1,0 +1,45 @@
+/* token: temporary credentials and their renewal.  renew_due() is the one
+ * renewal policy (s3's instance-role keys, azblob's managed-identity
+ * tokens); token_source is a bearer token from an instance-metadata-style
+ * endpoint (GET, JSON with access_token and expires_on / expires_in),
+ * fetched at mount and renewed before it expires. */
+#ifndef SCOPEFS_TOKEN_H
+#define SCOPEFS_TOKEN_H
+
+#include <stddef.h>
+#include <time.h>
+#include <scopefs/plugin.h>
+
+#include "http.h"
+
+#pragma GCC visibility push(hidden)
+
+/* Renew this long before expiry (clock skew, long requests), and ask at
+ * most this often while the endpoint keeps answering inside that window. */
+#define RENEW_AHEAD 300
+#define RENEW_GAP 5
+
+/* Should credentials expiring at EXPIRES (0: never) be renewed at NOW,
+ * the last try having been at LAST? */
+int renew_due(time_t expires, time_t last, time_t now);
+
+struct token_source;
+
+/* A source asking URL (with the extra header line HEADER, or NULL) with
+ * one try of at most TIMEOUT_MS per request.  The first token is fetched
+ * here: NULL with the reason in err when that fails. */
+struct token_source *token_source_open(const struct scopefs_host *h,
+				       struct http_pool *http, const char *url,
+				       const char *header, long timeout_ms,
+				       char *err, size_t errlen);
+void token_source_close(struct token_source *t);
+/* A malloc'd copy of the current token (free with secret_free), renewed
+ * first when due; a failed renewal keeps a token that still works.
+ * Thread-safe.  0, or -EACCES after set_error when it has expired. */
+int token_source_get(struct token_source *t, char **token);
+/* Tokens fetched so far (the first included), for messages and tests. */
+unsigned token_source_fetches(const struct token_source *t);
+
+#pragma GCC visibility pop
+
+#endif

@@ -1,0 +1,868 @@
+/*
+ * The azblob backend end to end, against Azurite (tests/servers/servers.sh,
+ * start_azure; AZ_PORT): what a request costs on the wire (counted by
+ * tests/helpers/countproxy between the daemon and Azurite), memory while
+ * streaming a large file, two daemons on one prefix, and a server that
+ * dies during an upload.  The same cases as test_s3.c, on Azure's
+ * primitives (List Blobs, Put Blob, Put Block + Put Block List).
+ *
+ * Always runs on the azblob backend, whatever SCOPEFS_TEST_BACKEND says.
+ * When Azurite does not answer: fails with SCOPEFS_REQUIRE_SERVERS=1, else
+ * skips.
+ *
+ * Environment (besides mount_fixture.h's):
+ *   SCOPEFS_COUNTPROXY  the proxy (default: tests/bin/helpers/countproxy
+ *                       beside the daemon)
+ *   SRV_DIR             tests/servers (node_modules/azurite, azure_tool.py),
+ *                       for the test that runs and kills an Azurite of its own
+ *   SCOPEFS_AZ_BIG_MIB  size of the large sequential write (default 2048)
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include "mount_fixture.h"
+
+#define M(rel) fx_mpath(0, rel)
+
+/* ---- suite ------------------------------------------------------------- */
+
+/* Processes a test starts besides the fixture's daemon; each is guarded
+ * by a watchdog that kills it (and unmounts) if the test process dies. */
+struct extra {
+	pid_t pid;
+	pid_t watchdog;
+	int watch_fd;
+	char mnt[PATH_MAX]; /* unmounted when the watchdog fires, or "" */
+	char log[PATH_MAX];
+};
+
+static struct extra proxy, daemon_b, server_k;
+
+static void use_azblob(void)
+{
+	setenv("SCOPEFS_TEST_BACKEND", "azblob", 1);
+	umask(022);
+}
+
+static void guard(struct extra *x)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return;
+	fflush(NULL);
+	pid_t w = fork();
+	if (w < 0) {
+		close(p[0]);
+		close(p[1]);
+		return;
+	}
+	if (w > 0) {
+		close(p[0]);
+		x->watchdog = w;
+		x->watch_fd = p[1];
+		return;
+	}
+	setsid();
+	for (int fd = 3; fd < 1024; fd++)
+		if (fd != p[0])
+			close(fd);
+	char c;
+	ssize_t r;
+	do
+		r = read(p[0], &c, 1);
+	while (r < 0 && errno == EINTR);
+	if (r == 1)
+		_exit(0);
+	kill(x->pid, SIGTERM);
+	for (int i = 0; i < 300 && kill(x->pid, 0) == 0; i++)
+		fx_sleep_ms(10);
+	kill(x->pid, SIGKILL);
+	if (x->mnt[0]) {
+		pid_t u = fork();
+		if (u == 0) {
+			int nul = open("/dev/null", O_WRONLY);
+			dup2(nul, 2);
+			execlp("fusermount3", "fusermount3", "-u", "-z", x->mnt,
+			       (char *)NULL);
+			_exit(127);
+		}
+		if (u > 0)
+			waitpid(u, NULL, 0);
+	}
+	_exit(0);
+}
+
+static void unguard(struct extra *x)
+{
+	if (!x->watchdog)
+		return;
+	(void)!write(x->watch_fd, "x", 1);
+	close(x->watch_fd);
+	waitpid(x->watchdog, NULL, 0);
+	x->watchdog = 0;
+}
+
+/* Stop X (SIGTERM, SIGKILL after 10 s); returns its wait status. */
+static int stop_extra(struct extra *x, int sig)
+{
+	int status = 0;
+	if (x->pid > 0) {
+		kill(x->pid, sig);
+		if (!fx_wait_timeout(x->pid, &status, 10000)) {
+			kill(x->pid, SIGKILL);
+			waitpid(x->pid, &status, 0);
+		}
+	}
+	x->pid = 0;
+	unguard(x);
+	if (x->mnt[0] && fx_is_mounted(x->mnt))
+		fx_sh(10, NULL, "fusermount3 -u -z '%s'", x->mnt);
+	return status;
+}
+
+static void az_fini(void)
+{
+	stop_extra(&daemon_b, SIGTERM);
+	stop_extra(&proxy, SIGTERM);
+	stop_extra(&server_k, SIGKILL);
+	fx_teardown();
+}
+
+TestSuite(azblob, .init = use_azblob, .fini = az_fini, .timeout = 300);
+
+/* ---- helpers ----------------------------------------------------------- */
+
+static void need_azblob(void)
+{
+	fx_prepare_dir(); /* skips or fails when the server does not answer */
+	cr_assert(fx.backend->object_store, "expected the azblob backend");
+}
+
+/* Stop the daemon, require a clean exit, start it again on the same
+ * configuration: every cache, the kernel's and the daemon's, is cold. */
+static void remount(void)
+{
+	fx_stop();
+	fx.stopped = 0;
+	FX_ASSERT(!fx.problem[0], "remount: %s", fx.problem);
+	FX_ASSERT(WIFEXITED(fx.status) && WEXITSTATUS(fx.status) == 0,
+		  "remount: expected the daemon to exit 0 after SIGTERM, saw %s",
+		  fx_status_str(fx.status));
+	fx_launch(NULL);
+}
+
+static long vm_kib(pid_t pid, const char *field)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "r");
+	long v = -1;
+	size_t fl = strlen(field);
+	while (f && fgets(line, sizeof line, f))
+		if (!strncmp(line, field, fl) && line[fl] == ':')
+			v = strtol(line + fl + 1, NULL, 10);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Deterministic data: 8 bytes of a splitmix64 stream per 8 bytes of file,
+ * so any block can be regenerated to compare. */
+static void fill_block(uint64_t *w, size_t words, uint64_t seed, uint64_t off)
+{
+	for (size_t i = 0; i < words; i++) {
+		uint64_t z = seed + (off / 8 + i + 1) * 0x9E3779B97F4A7C15ull;
+		z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+		z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+		w[i] = z ^ (z >> 31);
+	}
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static ssize_t read_full(int fd, void *buf, size_t len)
+{
+	size_t got = 0;
+	while (got < len) {
+		ssize_t n = read(fd, (char *)buf + got, len - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+/* Write SIZE bytes of pattern SEED to PATH through the mount. */
+static void put_pattern(const char *path, size_t size, uint64_t seed)
+{
+	const size_t chunk = 1 << 20;
+	uint64_t *b = malloc(chunk);
+	cr_assert(b);
+	int fd = FX_OK(open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644));
+	for (size_t off = 0; off < size; off += chunk) {
+		size_t n = size - off < chunk ? size - off : chunk;
+		fill_block(b, (n + 7) / 8, seed, off);
+		FX_ASSERT(write_all(fd, b, n) == 0, "write %s at %zu: %s", path,
+			  off, fx_errname(errno));
+	}
+	FX_OK(close(fd));
+	free(b);
+}
+
+/* Does PATH hold exactly SIZE bytes of pattern SEED?  NULL if so, else
+ * what differs (a static string). */
+static const char *check_pattern(const char *path, size_t size,
+				 uint64_t seed)
+{
+	static char why[PATH_MAX + 128];
+	const size_t chunk = 1 << 20;
+	struct stat st;
+	if (stat(path, &st) < 0) {
+		snprintf(why, sizeof why, "stat %s: %s", path,
+			 fx_errname(errno));
+		return why;
+	}
+	if ((size_t)st.st_size != size) {
+		snprintf(why, sizeof why, "stat %s: expected size %zu, saw "
+			 "%lld", path, size, (long long)st.st_size);
+		return why;
+	}
+	int fd = open(path, O_RDONLY);
+	if (fd < 0) {
+		snprintf(why, sizeof why, "open %s: %s", path,
+			 fx_errname(errno));
+		return why;
+	}
+	uint64_t *want = malloc(chunk), *got = malloc(chunk + 8);
+	cr_assert(want && got);
+	why[0] = '\0';
+	for (size_t off = 0; !why[0]; off += chunk) {
+		ssize_t n = read_full(fd, got, chunk);
+		size_t want_n = size - off < chunk ? size - off : chunk;
+		if (n < 0) {
+			snprintf(why, sizeof why, "read %s at %zu: %s", path,
+				 off, fx_errname(errno));
+		} else if (off >= size) {
+			if (n != 0)
+				snprintf(why, sizeof why, "read %s: expected the "
+					 "end at %zu, saw %zd more bytes", path,
+					 size, n);
+			break;
+		} else if ((size_t)n != want_n) {
+			snprintf(why, sizeof why, "read %s at %zu: expected "
+				 "%zu bytes, saw %zd", path, off, want_n, n);
+		} else {
+			fill_block(want, (want_n + 7) / 8, seed, off);
+			if (memcmp(got, want, want_n)) {
+				size_t i = 0;
+				while (((unsigned char *)got)[i] ==
+				       ((unsigned char *)want)[i])
+					i++;
+				snprintf(why, sizeof why, "read %s: first "
+					 "difference at byte %zu of %zu", path,
+					 off + i, size);
+			}
+		}
+	}
+	close(fd);
+	free(want);
+	free(got);
+	return why[0] ? why : NULL;
+}
+
+/* PATH must hold exactly SIZE bytes of pattern SEED. */
+static void expect_pattern(const char *path, size_t size, uint64_t seed)
+{
+	const char *why = check_pattern(path, size, seed);
+	FX_ASSERT(!why, "%s", why);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* DIR must list exactly WANT (any order), "." and ".." aside. */
+static void expect_listing(const char *dir, const char *const *want, int n)
+{
+	DIR *d = opendir(dir);
+	FX_ASSERT(d, "opendir %s: %s", dir, fx_errname(errno));
+	char *got[256];
+	int k = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		FX_ASSERT(k < 256, "listing %s: more than 256 entries", dir);
+		got[k++] = strdup(e->d_name);
+	}
+	closedir(d);
+	const char **w = malloc((n + 1) * sizeof *w);
+	cr_assert(w);
+	if (n)
+		memcpy(w, want, n * sizeof *w);
+	if (k) /* qsort(NULL, 0) is undefined */
+		qsort(got, k, sizeof *got, cmp_str);
+	if (n)
+		qsort(w, n, sizeof *w, cmp_str);
+	for (int i = 0; i < k || i < n; i++) {
+		const char *g = i < k ? got[i] : "(end)";
+		const char *x = i < n ? w[i] : "(end)";
+		FX_ASSERT(!strcmp(g, x), "listing %s, sorted entry %d: expected "
+			  "\"%s\", saw \"%s\" (%d entries expected, %d seen)",
+			  dir, i, x, g, n, k);
+	}
+	for (int i = 0; i < k; i++)
+		free(got[i]);
+	free(w);
+}
+
+/* Sleep until the monotonic clock reads T (now_s()). */
+static void sleep_until(double t)
+{
+	double d;
+	while ((d = t - now_s()) > 0)
+		fx_sleep_ms((long)(d * 1000) + 1);
+}
+
+/* Read directory DIR in full (what ls does); the names are not kept. */
+static void list_names(const char *dir)
+{
+	DIR *d = opendir(dir);
+	FX_ASSERT(d, "opendir %s: %s", dir, fx_errname(errno));
+	while (readdir(d))
+		;
+	closedir(d);
+}
+
+static void expect_text(const char *path, const char *want)
+{
+	char buf[4096];
+	ssize_t n = fx_read_file(path, buf, sizeof buf);
+	FX_ASSERT(n >= 0, "read %s: expected \"%s\", saw error %s", path, want,
+		  fx_errname(errno));
+	FX_EQ_STR(buf, want);
+}
+
+/* ---- a second daemon and a server of our own ---------------------------- */
+
+/* A config at PATH with one mount MNT on the fixture's azblob backend section
+ * (the same container prefix as the fixture's mounts), PORT the server's, a
+ * cache_dir of its own. */
+static void write_config(const char *path, const char *mnt, const char *port,
+			 const char *mount_keys)
+{
+	FILE *f = fopen(path, "w");
+	cr_assert(f, "fopen %s: %s", path, strerror(errno));
+	fchmod(fileno(f), 0600);
+	const char *lvl = getenv("SCOPEFS_TEST_LOG_LEVEL");
+	fprintf(f, "[scopefs]\nlog_level = %s\ncache_dir = %s.cache\n\n",
+		lvl && *lvl ? lvl : "info", path);
+	fprintf(f, "[identity]\ncloud_id = cld_1\nuser_id = usr_1\n"
+		   "workload = job\nworkload_id = job_1\n\n");
+	const char *base = strrchr(fx.dir, '/');
+	fprintf(f, fx.backend->section, fx.dir, port, base ? base + 1 : fx.dir);
+	fprintf(f, "\n[mount %s]\nbackend = default\nscope = cluster\n%s", mnt,
+		mount_keys ? mount_keys : "");
+	fclose(f);
+}
+
+/* Start a daemon on CONF whose one mount is X->mnt; wait for the mount. */
+static void start_daemon_b(struct extra *x, const char *conf)
+{
+	char *argv[] = { fx.bin, "mount", "-f", (char *)conf, NULL };
+	x->pid = fx_spawn(argv, x->log, x->log);
+	FX_ASSERT(x->pid > 0, "cannot run %s: %s", fx.bin, strerror(errno));
+	guard(x);
+	for (long waited = 0;; waited += 20) {
+		int status;
+		if (waitpid(x->pid, &status, WNOHANG) == x->pid) {
+			x->pid = 0;
+			fx_print_file("second daemon", x->log, 16384);
+			FX_FAIL("expected the second daemon to mount %s, saw it "
+				"exit: %s", x->mnt, fx_status_str(status));
+		}
+		if (fx_is_mounted(x->mnt))
+			return;
+		if (waited > FX_MOUNT_TIMEOUT_MS) {
+			fx_print_file("second daemon", x->log, 16384);
+			FX_FAIL("expected %s mounted by the second daemon within "
+				"%d ms", x->mnt, FX_MOUNT_TIMEOUT_MS);
+		}
+		fx_sleep_ms(20);
+	}
+}
+
+static void stop_daemon_b(struct extra *x)
+{
+	int status = stop_extra(x, SIGTERM);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fx_print_file("second daemon", x->log, 16384);
+	FX_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "expected the second daemon to exit 0 after SIGTERM, saw %s",
+		  fx_status_str(status));
+}
+
+/* A free TCP port on 127.0.0.1 (bound and released). */
+static int free_port(void)
+{
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_storage ss;
+	struct addrinfo hints = { .ai_family = AF_INET,
+				  .ai_socktype = SOCK_STREAM }, *ai = NULL;
+	if (s < 0 || getaddrinfo("127.0.0.1", "0", &hints, &ai) || !ai ||
+	    bind(s, ai->ai_addr, ai->ai_addrlen) < 0)
+		return -1;
+	socklen_t l = sizeof ss;
+	getsockname(s, (struct sockaddr *)&ss, &l);
+	int port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	freeaddrinfo(ai);
+	close(s);
+	return port;
+}
+
+static const char *srv_dir(void)
+{
+	const char *d = getenv("SRV_DIR");
+	return d && *d ? d : "tests/servers";
+}
+
+/* Start Azurite's blob service (as tests/servers/servers.sh does) on
+ * PORT with its data in DATA; wait until it answers and has the tests'
+ * container. */
+static void start_server(struct extra *x, int port, const char *data)
+{
+	char js[PATH_MAX], portbuf[16];
+	snprintf(js, sizeof js, "%s/node_modules/azurite/dist/src/blob/main.js",
+		 srv_dir());
+	struct stat st;
+	if (stat(js, &st) < 0)
+		FX_FAIL("expected Azurite in %s (node_modules: "
+			"tests/servers/install.sh), saw %s", srv_dir(),
+			strerror(errno));
+	fx_mkdirs(data, 0755);
+	snprintf(portbuf, sizeof portbuf, "%d", port);
+	char *argv[] = { "node", js, "--blobHost", "127.0.0.1", "--blobPort",
+			 portbuf, "--location", (char *)data,
+			 "--disableTelemetry", "--silent", NULL };
+	x->mnt[0] = '\0';
+	x->pid = fx_spawn(argv, x->log, x->log);
+	FX_ASSERT(x->pid > 0, "cannot run node: %s", strerror(errno));
+	guard(x);
+	for (long waited = 0;; waited += 50) {
+		int status;
+		if (waitpid(x->pid, &status, WNOHANG) == x->pid) {
+			x->pid = 0;
+			fx_print_file("azurite", x->log, 8192);
+			FX_FAIL("expected Azurite on port %d, saw it exit: %s",
+				port, fx_status_str(status));
+		}
+		if (fx_port_answers(portbuf))
+			break;
+		FX_ASSERT(waited < 20000, "expected Azurite to answer on port "
+			  "%d within 20 s", port);
+		fx_sleep_ms(50);
+	}
+	FX_ASSERT(fx_sh(20, NULL, "python3 '%s/azure_tool.py' container %d "
+			"testcontainer", srv_dir(), port) == 0,
+		  "cannot create the container on Azurite at port %d", port);
+}
+
+/* ---- request counting --------------------------------------------------- */
+
+/* Start the counting proxy in front of the test server; returns its port
+ * (a static string) and leaves the request log in proxy.log's twin. */
+static char reqlog[PATH_MAX];
+
+static const char *start_proxy(const char *target_port)
+{
+	char bin[PATH_MAX];
+	const char *env = getenv("SCOPEFS_COUNTPROXY");
+	if (env && *env) {
+		snprintf(bin, sizeof bin, "%s", env);
+	} else {
+		snprintf(bin, sizeof bin, "%s", fx.bin);
+		char *slash = strrchr(bin, '/');
+		snprintf(slash ? slash + 1 : bin,
+			 sizeof bin - (slash ? (size_t)(slash + 1 - bin) : 0),
+			 "tests/bin/helpers/countproxy");
+	}
+	FX_ASSERT(access(bin, X_OK) == 0, "expected the counting proxy %s "
+		  "(make build-tests, or set SCOPEFS_COUNTPROXY), saw %s", bin,
+		  strerror(errno));
+	snprintf(reqlog, sizeof reqlog, "%s/requests.log", fx.dir);
+	snprintf(proxy.log, sizeof proxy.log, "%s/proxy.out", fx.dir);
+	char *argv[] = { bin, (char *)target_port, reqlog, "0", NULL };
+	proxy.mnt[0] = '\0';
+	proxy.pid = fx_spawn(argv, proxy.log, proxy.log);
+	FX_ASSERT(proxy.pid > 0, "cannot run %s: %s", bin, strerror(errno));
+	guard(&proxy);
+	static char port[16];
+	for (int i = 0; i < 500; i++) {
+		char buf[64] = "";
+		if (fx_read_file(proxy.log, buf, sizeof buf) > 0 &&
+		    strchr(buf, '\n')) {
+			snprintf(port, sizeof port, "%d", atoi(buf));
+			if (fx_port_answers(port))
+				return port;
+		}
+		fx_sleep_ms(10);
+	}
+	FX_FAIL("expected the counting proxy to print its port, saw nothing "
+		"in %s", proxy.log);
+	return NULL;
+}
+
+struct reqs {
+	int list, head, get, put, post, del, other, total;
+	char *lines; /* malloc'd, for messages */
+};
+
+static long reqlog_mark(void)
+{
+	struct stat st;
+	return stat(reqlog, &st) == 0 ? (long)st.st_size : 0;
+}
+
+/* The requests logged since MARK, by kind: LIST is a List Blobs (a
+ * container-level GET with comp=list), GET a Get Blob, PUT a Put Blob,
+ * Put Block or Put Block List. */
+static struct reqs reqs_since(long mark)
+{
+	struct reqs r = { 0 };
+	size_t len = 0;
+	char *all = fx_slurp(reqlog, &len);
+	cr_assert(all, "read %s", reqlog);
+	char *s = (size_t)mark <= len ? all + mark : all + len;
+	r.lines = strdup(s);
+	for (char *line = strtok(s, "\n"); line; line = strtok(NULL, "\n")) {
+		r.total++;
+		if (!strncmp(line, "GET ", 4))
+			(*(strstr(line, "comp=list") ? &r.list : &r.get))++;
+		else if (!strncmp(line, "HEAD ", 5))
+			r.head++;
+		else if (!strncmp(line, "PUT ", 4))
+			r.put++;
+		else if (!strncmp(line, "POST ", 5))
+			r.post++;
+		else if (!strncmp(line, "DELETE ", 7))
+			r.del++;
+		else
+			r.other++;
+	}
+	free(all);
+	return r;
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+MOUNT_TEST(azblob, cold_ls_l_costs_one_list_per_thousand_entries_and_no_head,
+	   .timeout = 240)
+{
+	enum { N = 300, SIZE = 4096 };
+	need_azblob();
+	const char *port = start_proxy(fx_server_port(fx.backend));
+	setenv(fx.backend->port_env, port, 1);
+	const struct fx_mount m[] = {
+		{ "cluster_storage", "cluster", "cache_ttl = 30\n" },
+	};
+	fx_start(NULL, m, 1);
+
+	FX_OK(mkdir(M("many"), 0755));
+	char data[SIZE];
+	memset(data, 'x', sizeof data);
+	for (int i = 0; i < N; i++)
+		FX_OK(fx_write_file(M(fx_fmt("many/file-%04d", i)), data,
+				    sizeof data, 0644));
+	remount();
+
+	/* the directory itself is looked up first: its own HEADs and probe
+	 * are not part of listing it */
+	struct stat st;
+	FX_OK(stat(M("many"), &st));
+	long mark = reqlog_mark();
+	char *out = NULL;
+	int rc = fx_sh(60, &out, "ls -l '%s' | wc -l", M("many"));
+	FX_ASSERT(rc == 0 && atoi(out) == N + 1, "ls -l %s: expected %d "
+		  "lines, saw rc %d: %s", M("many"), N + 1, rc, out);
+	free(out);
+	struct reqs r = reqs_since(mark);
+	int lists = (N + 999) / 1000;
+	fprintf(stderr, "azblob: cold ls -l of %d files of %d bytes: %d requests "
+		"(%d LIST, %d HEAD, %d GET)\n", N, SIZE, r.total, r.list,
+		r.head, r.get);
+	FX_ASSERT(r.list == lists && r.head == 0 && r.total == lists,
+		  "cold ls -l of %d files: expected %d LIST and nothing else, "
+		  "saw %d LIST, %d HEAD, %d GET, %d other requests:\n%s", N,
+		  lists, r.list, r.head, r.get, r.total - r.list - r.head - r.get,
+		  r.lines);
+	free(r.lines);
+
+	/* a new small file in the directory just listed: one PUT (Put Blob) */
+	mark = reqlog_mark();
+	int fd = FX_OK(open(M("many/new-file"), O_WRONLY | O_CREAT | O_EXCL,
+			    0644));
+	FX_ASSERT(write_all(fd, data, sizeof data) == 0, "write: %s",
+		  fx_errname(errno));
+	FX_OK(close(fd));
+	r = reqs_since(mark);
+	fprintf(stderr, "azblob: create+write+close of a %d-byte file: %d "
+		"requests (%d PUT)\n", SIZE, r.total, r.put);
+	FX_ASSERT(r.put == 1 && r.total == 1, "create, write %d bytes, close "
+		  "in a listed directory: expected exactly one PUT, saw %d "
+		  "requests:\n%s", SIZE, r.total, r.lines);
+	free(r.lines);
+}
+
+MOUNT_TEST(azblob, large_sequential_write_keeps_daemon_memory_bounded,
+	   .timeout = 600)
+{
+	need_azblob();
+	if (getenv("ASAN_OPTIONS"))
+		FX_SKIP("under AddressSanitizer the daemon's RSS says nothing "
+			"about its buffers (shadow memory, quarantine)");
+	const char *mib_env = getenv("SCOPEFS_AZ_BIG_MIB");
+	size_t mib = mib_env && *mib_env ? strtoul(mib_env, NULL, 10) : 2048;
+	const size_t chunk = 1 << 20, size = mib << 20;
+	/* 64 MiB for the daemon itself, plus the object layer's memory
+	 * budget, by default (upload_parallelism + 4) x part_size =
+	 * (16 + 4) x 8 MiB (README, the object layer's tunables) */
+	const long limit_mib = 64 + (16 + 4) * 8;
+	const struct fx_mount m[] = { { "cluster_storage", "cluster", NULL } };
+	fx_start(NULL, m, 1);
+	long base = vm_kib(fx.pid, "VmHWM");
+
+	uint64_t *b = malloc(chunk);
+	cr_assert(b);
+	double t0 = now_s();
+	int fd = FX_OK(open(M("big"), O_WRONLY | O_CREAT | O_TRUNC, 0644));
+	int werr = 0;
+	size_t off = 0;
+	for (; off < size && !werr; off += chunk) {
+		fill_block(b, chunk / 8, 42, off);
+		if (write_all(fd, b, chunk) < 0)
+			werr = errno;
+	}
+	int cerr = close(fd) < 0 ? errno : 0;
+	double tw = now_s() - t0;
+	long hwm_write = vm_kib(fx.pid, "VmHWM");
+	free(b);
+
+	t0 = now_s();
+	const char *bad = werr || cerr ? NULL : check_pattern(M("big"), size, 42);
+	double tr = now_s() - t0;
+	long hwm_read = vm_kib(fx.pid, "VmHWM");
+	/* gigabytes stay out of the server's data directory, pass or fail */
+	(void)unlink(M("big"));
+	FX_ASSERT(!werr, "write at %zu of %zu: %s", off - chunk, size,
+		  fx_errname(werr));
+	FX_ASSERT(!cerr, "close after writing %zu bytes: %s", size,
+		  fx_errname(cerr));
+	FX_ASSERT(!bad, "%s", bad);
+	fprintf(stderr, "azblob: %zu MiB sequential: write+close %.1f s (%.0f "
+		"MiB/s), read back and compared %.1f s (%.0f MiB/s); daemon "
+		"VmHWM %ld MiB at start, %ld MiB after the write, %ld MiB "
+		"after the read\n", mib, tw, mib / tw, tr, mib / tr,
+		base / 1024, hwm_write / 1024, hwm_read / 1024);
+	FX_ASSERT(hwm_write > 0 && hwm_write / 1024 < limit_mib,
+		  "writing %zu MiB: expected the daemon's peak RSS below %ld "
+		  "MiB (64 MiB + the default memory_budget), saw %ld MiB", mib,
+		  limit_mib, hwm_write / 1024);
+	FX_ASSERT(hwm_read / 1024 < limit_mib, "reading %zu MiB back: "
+		  "expected the daemon's peak RSS below %ld MiB, saw %ld MiB",
+		  mib, limit_mib, hwm_read / 1024);
+}
+
+MOUNT_TEST(azblob, two_daemons_on_one_prefix_see_each_others_writes,
+	   .timeout = 120)
+{
+	need_azblob();
+	const struct fx_mount m[] = { { "a", "cluster", NULL } };
+	fx_start(NULL, m, 1);
+	snprintf(daemon_b.mnt, sizeof daemon_b.mnt, "%s/mnt/b", fx.dir);
+	snprintf(daemon_b.log, sizeof daemon_b.log, "%s/daemon-b.log", fx.dir);
+	mkdir(daemon_b.mnt, 0755);
+	const char *conf_b = fx_fmt("%s/b.conf", fx.dir);
+	char conf[PATH_MAX];
+	snprintf(conf, sizeof conf, "%s", conf_b);
+#define A(rel) fx_mpath(0, rel)
+#define MB(rel) fx_fmt("%s/%s", daemon_b.mnt, rel)
+
+	/* cache_ttl = 0 on B: A's close is visible at B's next open */
+	write_config(conf, daemon_b.mnt, fx_server_port(fx.backend),
+		     "cache_ttl = 0\n");
+	start_daemon_b(&daemon_b, conf);
+	FX_OK(fx_write_file(A("f"), "version-1", 9, 0644));
+	expect_text(MB("f"), "version-1");
+	FX_OK(fx_write_file(A("f"), "version-two, longer", 19, 0644));
+	expect_text(MB("f"), "version-two, longer");
+	FX_OK(fx_write_file(A("f"), "v3", 2, 0644));
+	expect_text(MB("f"), "v3");
+	/* and the other way round, a new name included */
+	FX_OK(fx_write_file(MB("g"), "from b", 6, 0644));
+	fx_sleep_ms(1100); /* A's cache_ttl is 1: a lookup may be cached */
+	expect_text(A("g"), "from b");
+	stop_daemon_b(&daemon_b);
+
+	/* cache_ttl = 30 on B: an open still asks the store, so the first
+	 * open after A's close sees A's content, however long the TTL. */
+	write_config(conf, daemon_b.mnt, fx_server_port(fx.backend),
+		     "cache_ttl = 30\n");
+	start_daemon_b(&daemon_b, conf);
+	expect_text(MB("f"), "v3");
+	FX_OK(fx_write_file(A("f"), "version-4 is here", 17, 0644));
+	expect_text(MB("f"), "version-4 is here");
+	FX_OK(fx_write_file(A("f"), "5", 1, 0644));
+	expect_text(MB("f"), "5");
+	stop_daemon_b(&daemon_b);
+
+	/* cache_ttl = 2 on B: names and attributes are at most 2 s older
+	 * than what the store said, the kernel's cache and the daemon's
+	 * together.  B lists the directory at t0; A then adds a name and
+	 * grows f.  A lookup on B before t0 + 2 may be answered from the
+	 * listing, but the kernel must not keep that answer past t0 + 2. */
+	write_config(conf, daemon_b.mnt, fx_server_port(fx.backend),
+		     "cache_ttl = 2\n");
+	start_daemon_b(&daemon_b, conf);
+	const double ttl = 2;
+	struct stat st;
+	/* over 1 KiB: a listing gives the attributes of such a file (one
+	 * smaller could be a symlink, which only a HEAD tells) */
+	static char big[3000];
+	memset(big, 'x', sizeof big);
+	FX_OK(fx_write_file(A("f"), big, 2000, 0644));
+	double t0 = now_s();
+	list_names(daemon_b.mnt);
+	double listed = now_s();
+	FX_OK(fx_write_file(A("new"), "new name", 8, 0644));
+	FX_OK(fx_write_file(A("f"), big, 3000, 0644));
+	sleep_until(t0 + ttl * 0.6);
+	int r = lstat(MB("new"), &st);
+	int e = errno;
+	FX_OK(lstat(MB("f"), &st));
+	off_t early_size = st.st_size;
+	double asked = now_s();
+	if (asked < t0 + ttl) {
+		/* still within B's TTL: the listing's answer may stand */
+		FX_ASSERT(r < 0 && e == ENOENT, "B looked up a name A made "
+			  "after B's listing, %.2f s into B's TTL of 2 s: "
+			  "expected the listing's ENOENT, saw %s",
+			  asked - t0, r == 0 ? "it" : fx_errname(e));
+		FX_ASSERT(early_size == 2000, "expected B's stat of f within "
+			  "its TTL to show the listed size 2000, saw %lld",
+			  (long long)early_size);
+	}
+	sleep_until(listed + ttl + 0.05);
+	FX_ASSERT(lstat(MB("new"), &st) == 0, "B's listing ended %.2f s "
+		  "ago (cache_ttl = 2): expected A's new name to show, saw %s",
+		  now_s() - listed, fx_errname(errno));
+	FX_OK(lstat(MB("f"), &st));
+	FX_ASSERT(st.st_size == 3000, "B's listing ended %.2f s ago "
+		  "(cache_ttl = 2): expected f's new size 3000, saw %lld", now_s() - listed,
+		  (long long)st.st_size);
+	expect_text(MB("new"), "new name");
+	stop_daemon_b(&daemon_b);
+#undef A
+#undef MB
+}
+
+MOUNT_TEST(azblob, server_killed_during_a_large_write_fails_close_with_eio,
+	   .timeout = 300)
+{
+	need_azblob();
+	/* a server of our own, on its own port and data directory */
+	int kport = free_port();
+	FX_ASSERT(kport > 0, "no free port: %s", strerror(errno));
+	char kdata[PATH_MAX], kport_s[16];
+	snprintf(kdata, sizeof kdata, "%s/azk", fx.dir);
+	snprintf(kport_s, sizeof kport_s, "%d", kport);
+	snprintf(server_k.log, sizeof server_k.log, "%s/azk.log", fx.dir);
+	start_server(&server_k, kport, kdata);
+	setenv(fx.backend->port_env, kport_s, 1);
+	const struct fx_mount m[] = { { "cluster_storage", "cluster", NULL } };
+	fx_start(NULL, m, 1);
+
+	const size_t old_size = 3 << 20, total = 200u << 20, chunk = 1 << 20;
+	put_pattern(M("big"), old_size, 1);
+	/* Azurite keeps its metadata in memory and saves it every 5 s
+	 * (LokiJS autosave): a SIGKILL sooner would lose the old blob on
+	 * Azurite's side, which is not what this test is about. */
+	fx_sleep_ms(6000);
+
+	uint64_t *b = malloc(chunk);
+	cr_assert(b);
+	int fd = FX_OK(open(M("big"), O_WRONLY | O_TRUNC));
+	size_t off = 0;
+	int werr = 0;
+	for (; off < total; off += chunk) {
+		if (off == total / 2) {
+			/* half streamed: parts are up or in flight */
+			kill(server_k.pid, SIGKILL);
+			waitpid(server_k.pid, NULL, 0);
+			server_k.pid = 0;
+			unguard(&server_k);
+		}
+		fill_block(b, chunk / 8, 2, off);
+		if (write_all(fd, b, chunk) < 0) {
+			werr = errno;
+			break;
+		}
+	}
+	free(b);
+	FX_ASSERT(!werr || werr == EIO, "write at %zu after the server died: "
+		  "expected success or EIO, saw %s", off, fx_errname(werr));
+	double t0 = now_s();
+	errno = 0;
+	int rc = close(fd);
+	int cerr = errno;
+	double tc = now_s() - t0;
+	fprintf(stderr, "azblob: server killed at %zu MiB of %zu: writes %s at "
+		"%zu MiB, close() = %d %s after %.1f s\n", total / 2 >> 20,
+		total >> 20, werr ? fx_errname(werr) : "succeeded", off >> 20,
+		rc, rc ? fx_errname(cerr) : "", tc);
+	FX_ASSERT(rc == -1 && cerr == EIO, "close() after the server died "
+		  "during the upload: expected -1 EIO, saw %d %s", rc,
+		  rc ? fx_errname(cerr) : "(success)");
+	FX_ASSERT(tc <= 60, "close() after the server died: expected an "
+		  "answer within 60 s, saw %.1f s", tc);
+
+	/* the same server again, on the same data: the old object is there,
+	 * whole, and nothing partial is listed */
+	start_server(&server_k, kport, kdata);
+	fx_sleep_ms(1100); /* past cache_ttl = 1 */
+	const char *one[] = { "big" };
+	expect_listing(M(""), one, 1);
+	expect_pattern(M("big"), old_size, 1);
+
+	/* and the mount works on without a remount */
+	FX_OK(fx_write_file(M("after"), "after the restart", 17, 0644));
+	expect_text(M("after"), "after the restart");
+	put_pattern(M("big"), 20u << 20, 3);
+	expect_pattern(M("big"), 20u << 20, 3);
+	const char *two[] = { "after", "big" };
+	expect_listing(M(""), two, 2);
+}
+

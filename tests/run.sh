@@ -17,7 +17,8 @@
 #
 # After the integration binaries (on the local backend; test_s3 always
 # uses s3, test_azblob azblob), the suites that run on any backend
-# (BACKEND_SUITES, default "test_posix test_differential") run again on
+# (BACKEND_SUITES, default: posix, differential, permissions, programs,
+# locks) run again on
 # each backend in BACKEND_RUNS ("s3 azblob"; "" for none), named
 # BINARY@BACKEND: e.g. `tests/run.sh @s3` runs only those, and
 # `BACKEND_SUITES=test_programs tests/run.sh @azblob` real programs on

@@ -102,7 +102,8 @@ test:
 asan:
 	@scripts/install-deps.sh test
 	@$(MAKE) --no-print-directory O=build-asan SAN=1 build-tests
-	O=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 tests/run.sh
+	O=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp tests/run.sh
 
 bench:
 	@scripts/install-deps.sh bench

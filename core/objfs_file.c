@@ -376,9 +376,15 @@ ssize_t objfs_write(void *mnt, void *fh, const void *buf, size_t size,
 		off = of->st.st_size;
 	end = (uint64_t)off + size;
 	if (of->state == OF_STREAM &&
-	    (uint64_t)off < of->streamed + of->buflen)
-		r = stage_begin(fs, of); /* a rewrite: stage if still can */
-	else if (of->state == OF_CLEAN)
+	    (uint64_t)off < of->streamed + of->buflen) {
+		/* A rewrite: stage if still can.  If not (parts have left),
+		 * the upload can no longer hold what the file was made to
+		 * say: fail it too, so that close reports EIO and the
+		 * previous object stays, instead of storing the file
+		 * without this write. */
+		if ((r = stage_begin(fs, of)) < 0)
+			of->err = r;
+	} else if (of->state == OF_CLEAN)
 		r = stage_begin(fs, of);
 	if (r == 0 && of->state == OF_STREAM)
 		r = stream_write(fs, of, buf, size, (uint64_t)off);

@@ -92,6 +92,9 @@ int head_stat(struct objfs *fs, const char *key, struct stat *st,
 
 	memset(&a, 0, sizeof a);
 	stat_from_object(fs, st, NULL, dir);
+	/* Not a time: left so when the metadata has no mtime (any time,
+	 * the epoch included, can be one). */
+	st->st_mtim.tv_nsec = -1;
 	host_clear_error();
 	r = fs->o->head(fs->pm, key, &a, meta_apply, st);
 	if (r < 0)
@@ -103,7 +106,7 @@ int head_stat(struct objfs *fs, const char *key, struct stat *st,
 		st->st_mode = meta.st_mode;
 		st->st_uid = meta.st_uid;
 		st->st_gid = meta.st_gid;
-		if (meta.st_mtim.tv_sec || meta.st_mtim.tv_nsec)
+		if (meta.st_mtim.tv_nsec != -1)
 			st->st_mtim = st->st_ctim = st->st_atim = meta.st_mtim;
 	}
 	if (etag)

@@ -301,6 +301,7 @@ int objfs_create(void *mnt, const char *path, int flags, mode_t mode,
 	st->st_mode = S_IFREG | (mode & 07777);
 	st->st_uid = who->uid;
 	st->st_gid = who->gid;
+	inherit_group(fs, path, st);
 	clock_gettime(CLOCK_REALTIME, &st->st_mtim);
 	st->st_atim = st->st_ctim = st->st_mtim;
 	if (!(of = ofile_get(fs, path, st, "", 0, &fresh)))

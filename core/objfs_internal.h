@@ -221,6 +221,9 @@ int head_stat(struct objfs *fs, const char *key, struct stat *st,
  * store (HEAD of the key, then a listing of "PATH/"). */
 int obj_stat(struct objfs *fs, const char *path, struct stat *st,
 	     char etag[SCOPEFS_ETAG_MAX]);
+/* A new entry PATH of attributes ST in a set-group-ID directory takes
+ * the directory's group (a directory its set-group-ID bit too). */
+void inherit_group(struct objfs *fs, const char *path, struct stat *st);
 /* "a/b" -> key "a/b" (file) or "a/b/" (directory marker or list prefix);
  * "." -> "" */
 int obj_key(const char *path, int dir, char *key, size_t size);

@@ -182,12 +182,20 @@ static int sync_locked(struct objfs *fs, struct ofile *of)
 		cache_drop(&fs->cache, of->path);
 		return -EIO;
 	}
+	if ((r = upload_settle_meta(fs, of)) < 0)
+		log_error("%s: '%s' is stored, but not the attributes set "
+			  "while it uploaded: close/fsync fails with EIO",
+			  fs->p.label, of->path);
 	of->dirty = 0;
 	of->meta_dirty = 0;
 	of->in_store = 1;
 	if (of->state == OF_STREAM)
 		of->state = OF_CLEAN;
 	of->st.st_blocks = (of->st.st_size + 511) / 512;
+	if (r < 0) {
+		cache_drop(&fs->cache, of->path);
+		return -EIO;
+	}
 	cache_put(&fs->cache, of->path, 1, &of->st, of->etag, fs->p.ttl, 0);
 	return 0;
 }

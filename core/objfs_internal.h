@@ -130,7 +130,8 @@ struct ofile {
 	int in_store;        /* the base object exists in the store */
 	int dirty;           /* changes not yet in the store */
 	int unlinked;        /* removed while open: never upload */
-	int meta_dirty;      /* mode/owner/times changed while open */
+	int meta_dirty;      /* mode/owner/times changed while open (since
+			      * the multipart upload began, if one has) */
 	int failed;          /* a streamed upload failed: its bytes are gone,
 			      * every later close/fsync says EIO */
 	struct stat st;      /* attributes, st_size the logical size */
@@ -144,6 +145,10 @@ struct ofile {
 	uint64_t streamed;   /* bytes already handed to parts */
 	int inflight;        /* parts being uploaded */
 	int err;             /* first failure of a part, -errno */
+	/* A multipart upload takes its metadata when it is created, from
+	 * of->st as it was then; its mtime then was upload_mtime. */
+	int upload_meta;
+	struct timespec upload_mtime;
 
 	/* OF_STAGED */
 	int fd;
@@ -202,6 +207,7 @@ int stream_finish(struct objfs *fs, struct ofile *of);
 void stream_abort(struct objfs *fs, struct ofile *of);
 int stage_begin(struct objfs *fs, struct ofile *of);
 int stage_upload(struct objfs *fs, struct ofile *of);
+int upload_settle_meta(struct objfs *fs, struct ofile *of);
 
 /* objfs_read.c */
 ssize_t ra_read(struct objfs *fs, struct ofile *of, char *buf, size_t len,

@@ -413,7 +413,7 @@ int objfs_truncate(void *mnt, const char *path, void *fh, off_t size)
 {
 	struct objfs *fs = mnt;
 	struct ofile *of = fh ? ((struct ofh *)fh)->of : NULL;
-	int r = 0, own = 0, fresh;
+	int r = 0, own = 0, fresh, same = 0;
 
 	if (!of && path && (of = ofile_find(fs, path)))
 		own = 1;
@@ -445,6 +445,8 @@ int objfs_truncate(void *mnt, const char *path, void *fh, off_t size)
 			of->dirty = 1;
 			touch(of);
 		}
+	} else {
+		same = 1;
 	}
 	/* truncate(2) without an open file: nobody will close it. */
 	if (r == 0 && !fh)
@@ -452,6 +454,13 @@ int objfs_truncate(void *mnt, const char *path, void *fh, off_t size)
 	pthread_mutex_unlock(&of->lock);
 	if (own)
 		ofile_put(fs, of);
+	if (r == 0 && same && fh) {
+		/* ftruncate(2) to the size the file has: Linux moves the
+		 * mtime all the same, and the kernel leaves that to us. */
+		static const struct timespec now[2] = { { 0, UTIME_OMIT },
+							{ 0, UTIME_NOW } };
+		r = objfs_fs_ops.utimens(mnt, NULL, fh, now);
+	}
 	return r;
 }
 

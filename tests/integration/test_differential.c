@@ -1,15 +1,24 @@
 /*
- * Randomized differential test: one seeded sequence of operations applied
+ * Randomized differential test: a seeded sequence of operations applied
  * to a mount and to a plain reference directory must give the same result
  * (return value and errno) at every step and leave the same tree (names,
- * types, modes, sizes, link counts, symlink targets, contents).
+ * types, modes, owners, sizes, link counts, symlink targets, contents).
+ *
+ * Runs: one MOUNT_TEST per configuration, each distinct on its backend
+ * (the writeback cache is on by default on local and off on object
+ * stores, so the run that would repeat the defaults skips).  Each run
+ * plays two sequences, each in a directory of its own on both sides: the
+ * run's fixed seed (the same ops every time: a regression; every run its
+ * own) and a fresh seed from the time and the pid, printed when the run
+ * starts.
  *
  * Environment:
- *   SCOPEFS_SEED            seed (default 20240611); printed on failure
- *   SCOPEFS_DIFF_OPS        operations per run (default 3000; on an object
- *                           store, where every op is a round trip, 1500,
- *                           and 600 with cache_ttl = 0)
- *   SCOPEFS_DIFF_CHECK_EVERY  compare the whole trees every k ops
+ *   SCOPEFS_SEED            the fresh sequences' seed (default: from the
+ *                           time and the pid); printed at the start
+ *   SCOPEFS_DIFF_OPS        operations per sequence (default 2500; on an
+ *                           object store, where every op is a round trip,
+ *                           the run's own: 400 or 800)
+ *   SCOPEFS_DIFF_CHECK_EVERY  compare the sequence's trees every k ops
  *                           (default 5; 20 on an object store with
  *                           cache_ttl = 0, where a comparison is a HEAD
  *                           per entry and a GET per file; results are
@@ -17,11 +26,13 @@
  *   SCOPEFS_DIFF_SKIP       operations to leave out, comma-separated
  *                           names as printed (e.g. "link,chmod"): for
  *                           triage, to look past one known divergence
+ * A failure prints the line that replays it.
  *
- * On an object store (SCOPEFS_TEST_BACKEND=s3) what the object layer
- * refuses by design is not generated: link (EPERM) and renameat2 with
- * RENAME_EXCHANGE (EINVAL; RENAME_NOREPLACE still runs).  Everything that
- * is generated is compared as on any other backend.
+ * On an object store what the object layer refuses by design is
+ * modelled, not taken from the reference:
+ *   - not generated: link (EPERM) and renameat2 with RENAME_EXCHANGE
+ *     (EINVAL; RENAME_NOREPLACE still runs).
+ * Everything else is compared as on any other backend.
  *
  * Names come from a small pool so that operations collide: renames over
  * existing entries, rmdir of non-empty directories, O_EXCL on existing
@@ -35,7 +46,8 @@ enum {
 	NSLOT = 4,             /* descriptors kept open across operations */
 	MAX_FILE = 4 << 20,    /* files never grow beyond this */
 	MAX_IO = 256 << 10,    /* largest single write or read */
-	MAX_ENT = 512,         /* entries tracked in the reference tree */
+	MAX_ENT = 512,         /* entries tracked in a sequence's tree */
+	MAX_TREE = 2 * MAX_ENT + 8, /* entries of the whole tree */
 	HIST = 40,             /* operations shown when something differs */
 	REF = 0, MNT = 1,      /* the two sides */
 };
@@ -94,17 +106,39 @@ struct slot {
 	int fd[2];
 };
 
+/* Entries of a tree, relative to its root; directories before their
+ * children. */
+struct tree {
+	int n;
+	char path[MAX_TREE][256];
+	unsigned char type[MAX_TREE]; /* 'f', 'd', 'l' */
+};
+
+/* One configuration: one MOUNT_TEST. */
+enum wb { WB_AUTO, WB_YES, WB_NO };
+
+struct run {
+	const char *test;          /* the MOUNT_TEST, for the replay line */
+	const char *mount_keys;    /* "key = value\n" lines, or NULL */
+	enum wb writeback;
+	int stage;                 /* write_mode = stage (object stores) */
+	unsigned long long fixed_seed;
+	int obj_ops, obj_every;    /* defaults on an object store */
+};
+
 struct diff {
+	const struct run *run;
+	char label[128];           /* the configuration, as printed */
 	unsigned long long seed;
 	uint64_t rng;
 	int step, nops, every;
-	const char *roots[2];
+	char top[2][PATH_MAX];     /* the reference directory, the mount */
+	char sub[32];              /* the sequence's directory in both */
+	char roots[2][PATH_MAX];   /* top/sub */
 	struct slot slot[NSLOT];
 	unsigned char *wbuf, *rbuf[2], *cbuf[2];
-	/* the reference tree's entries, refreshed before each op */
-	char ent[MAX_ENT][256];
-	unsigned char etype[MAX_ENT]; /* 'f', 'd', 'l' */
-	int nent;
+	struct tree ent;           /* the sequence's reference entries,
+				    * refreshed before each op */
 	char hist[HIST][600];
 	int nhist;
 };
@@ -138,14 +172,20 @@ static unsigned long long env_ull(const char *name, unsigned long long def)
 
 /* ---- the reference tree ------------------------------------------------ */
 
-static void scan(struct diff *d, const char *rel)
+static char entry_type(mode_t m)
 {
-	const char *abs = fx_fmt("%s%s%s", d->roots[REF], *rel ? "/" : "", rel);
+	return S_ISDIR(m) ? 'd' : S_ISLNK(m) ? 'l' : 'f';
+}
+
+/* Add the entries below ROOT/REL to T, up to CAP of them. */
+static void scan(struct tree *t, int cap, const char *root, const char *rel)
+{
+	const char *abs = fx_fmt("%s%s%s", root, *rel ? "/" : "", rel);
 	DIR *dir = opendir(abs);
 	if (!dir)
 		return;
 	struct dirent *e;
-	while ((e = readdir(dir)) && d->nent < MAX_ENT) {
+	while ((e = readdir(dir)) && t->n < cap) {
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
 		char p[256];
@@ -155,30 +195,29 @@ static void scan(struct diff *d, const char *rel)
 		struct stat st;
 		if (fstatat(dirfd(dir), e->d_name, &st, AT_SYMLINK_NOFOLLOW))
 			continue;
-		int i = d->nent++;
-		snprintf(d->ent[i], sizeof d->ent[i], "%s", p);
-		d->etype[i] = S_ISDIR(st.st_mode) ? 'd'
-			      : S_ISLNK(st.st_mode) ? 'l' : 'f';
+		int i = t->n++;
+		snprintf(t->path[i], sizeof t->path[i], "%s", p);
+		t->type[i] = entry_type(st.st_mode);
 		if (S_ISDIR(st.st_mode) && strlen(p) < 200)
-			scan(d, p);
+			scan(t, cap, root, p);
 	}
 	closedir(dir);
 }
 
 static void refresh(struct diff *d)
 {
-	d->nent = 0;
-	scan(d, "");
+	d->ent.n = 0;
+	scan(&d->ent, MAX_ENT, d->roots[REF], "");
 }
 
 /* An existing entry of TYPE ('f', 'd', 'l' or 0 for any), or NULL. */
 static const char *pick_existing(struct diff *d, int type)
 {
 	int idx[MAX_ENT], n = 0;
-	for (int i = 0; i < d->nent; i++)
-		if (!type || d->etype[i] == type)
+	for (int i = 0; i < d->ent.n; i++)
+		if (!type || d->ent.type[i] == type)
 			idx[n++] = i;
-	return n ? d->ent[idx[below(d, (uint64_t)n)]] : NULL;
+	return n ? d->ent.path[idx[below(d, (uint64_t)n)]] : NULL;
 }
 
 /* A name in an existing directory (or the root); it may exist. */
@@ -236,6 +275,7 @@ static off_t pick_off(struct diff *d, off_t size, size_t len)
 
 static const mode_t modes[] = { 0644, 0600, 0640, 0755, 0700, 0444, 0666,
 				0000, 0750, 0711 };
+#define NMODES (sizeof modes / sizeof modes[0])
 
 /* The weight of op K, 0 when SCOPEFS_DIFF_SKIP names it or the backend
  * cannot do it by design. */
@@ -264,6 +304,10 @@ static void choose(struct diff *d, struct op *o)
 	o->kind = (enum op_kind)k;
 	o->slot = (int)below(d, NSLOT);
 	o->data_seed = (unsigned)rnd(d);
+	struct slot *sl = &d->slot[o->slot];
+	struct stat sst = { 0 };
+	if (sl->used && fstat(sl->fd[REF], &sst) < 0)
+		sst.st_size = 0;
 	switch (o->kind) {
 	case OP_WRITE:
 	case OP_READ:
@@ -337,7 +381,7 @@ static void choose(struct diff *d, struct op *o)
 		break;
 	case OP_CHMOD:
 		pick(d, 0, o->p1);
-		o->mode = modes[below(d, sizeof modes / sizeof modes[0])];
+		o->mode = modes[below(d, NMODES)];
 		break;
 	case OP_SLOT_OPEN:
 		pick(d, 'f', o->p1);
@@ -352,18 +396,12 @@ static void choose(struct diff *d, struct op *o)
 	case OP_SLOT_PWRITE:
 	case OP_SLOT_READ:
 		o->len = pick_len(d);
-		o->off = pick_off(d, 0, o->len);
-		if (d->slot[o->slot].used) {
-			struct stat st;
-			if (fstat(d->slot[o->slot].fd[REF], &st) < 0)
-				st.st_size = 0;
-			o->off = o->kind == OP_SLOT_READ && chance(d, 80)
-					 ? (off_t)below(d, (uint64_t)st.st_size + 1)
-					 : pick_off(d, st.st_size, o->len);
-			if (d->slot[o->slot].append &&
-			    st.st_size + (off_t)o->len > MAX_FILE)
-				o->len = 0; /* appends would pass MAX_FILE */
-		}
+		o->off = o->kind == OP_SLOT_READ && chance(d, 80)
+				 ? (off_t)below(d, (uint64_t)sst.st_size + 1)
+				 : pick_off(d, sst.st_size, o->len);
+		if (sl->used && sl->append &&
+		    sst.st_size + (off_t)o->len > MAX_FILE)
+			o->len = 0; /* appends would pass MAX_FILE */
 		break;
 	case OP_SLOT_FTRUNCATE:
 		o->off = (off_t)below(d, 1 << 20);
@@ -518,6 +556,23 @@ static void open_and(struct diff *d, int s, const struct op *o, int flags,
 	}
 }
 
+/* The slot's descriptor on side S, or -1 (and the no-op result -2) when
+ * the slot holds nothing. */
+static int slot_fd(struct diff *d, int s, const struct op *o, struct res *r)
+{
+	struct slot *sl = &d->slot[o->slot];
+	if (!sl->used) {
+		r->ret = -2; /* nothing open: a no-op on both sides */
+		return -1;
+	}
+	return sl->fd[s];
+}
+
+static int cmp_cstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static void apply(struct diff *d, int s, const struct op *o, struct res *r)
 {
 	memset(r, 0, sizeof *r);
@@ -526,6 +581,7 @@ static void apply(struct diff *d, int s, const struct op *o, struct res *r)
 	snprintf(p1, sizeof p1, "%s/%s", root, o->p1);
 	snprintf(p2, sizeof p2, "%s/%s", root, o->p2);
 	struct slot *sl = &d->slot[o->slot];
+	int fd;
 	switch (o->kind) {
 	case OP_WRITE:
 		open_and(d, s, o, O_WRONLY | O_CREAT, r);
@@ -579,27 +635,19 @@ static void apply(struct diff *d, int s, const struct op *o, struct res *r)
 			r->ret = 0;
 		break;
 	case OP_SLOT_PWRITE:
-		if (!sl->used) {
-			r->ret = -2; /* nothing open: a no-op on both sides */
-			break;
-		}
-		CALL(r, write_all(sl->fd[s], d->wbuf, o->len, o->off,
-				  !sl->append));
+		if ((fd = slot_fd(d, s, o, r)) >= 0)
+			CALL(r, write_all(fd, d->wbuf, o->len, o->off,
+					  !sl->append));
 		break;
 	case OP_SLOT_READ:
-		if (!sl->used) {
-			r->ret = -2;
-			break;
+		if ((fd = slot_fd(d, s, o, r)) >= 0) {
+			CALL(r, read_all(fd, d->rbuf[s], o->len, o->off));
+			r->nread = r->ret > 0 ? (size_t)r->ret : 0;
 		}
-		CALL(r, read_all(sl->fd[s], d->rbuf[s], o->len, o->off));
-		r->nread = r->ret > 0 ? (size_t)r->ret : 0;
 		break;
 	case OP_SLOT_FTRUNCATE:
-		if (!sl->used) {
-			r->ret = -2;
-			break;
-		}
-		CALL(r, ftruncate(sl->fd[s], o->off));
+		if ((fd = slot_fd(d, s, o, r)) >= 0)
+			CALL(r, ftruncate(fd, o->off));
 		break;
 	case OP_REOPEN:
 		for (int i = 0; i < NSLOT; i++)
@@ -615,6 +663,13 @@ static void apply(struct diff *d, int s, const struct op *o, struct res *r)
 	}
 }
 
+/* Run O on both sides into R. */
+static void play(struct diff *d, const struct op *o, struct res r[2])
+{
+	apply(d, REF, o, &r[REF]);
+	apply(d, MNT, o, &r[MNT]);
+}
+
 /* ---- reporting --------------------------------------------------------- */
 
 static void show_history(const struct diff *d)
@@ -623,8 +678,13 @@ static void show_history(const struct diff *d)
 	fprintf(stderr, "---- the last operations (seed %llu) ----\n", d->seed);
 	for (int i = first; i < d->nhist; i++)
 		fprintf(stderr, "%s\n", d->hist[i % HIST]);
-	fprintf(stderr, "---- reproduce: SCOPEFS_SEED=%llu SCOPEFS_DIFF_OPS=%d "
-		"SCOPEFS_DIFF_CHECK_EVERY=1 ----\n", d->seed, d->step + 1);
+	/* run.sh runs test_differential@BACKEND too for "test_differential" */
+	fprintf(stderr, "---- replay: SCOPEFS_SEED=%llu SCOPEFS_DIFF_OPS=%d "
+		"SCOPEFS_DIFF_CHECK_EVERY=1 %stests/run.sh test_differential%s%s "
+		"-- --filter 'differential/%s' ----\n", d->seed, d->step + 1,
+		fx_object_store() ? "" : "BACKEND_RUNS= ",
+		fx_object_store() ? "@" : "", fx_object_store()
+		? fx.backend->name : "", d->run->test);
 }
 
 #define DIVERGED(d, ...)                                                     \
@@ -699,11 +759,6 @@ static void compare_results(struct diff *d, const struct op *o,
 
 /* ---- comparing the trees ----------------------------------------------- */
 
-static int cmp_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static int list_names(const char *dir, char ***out)
 {
 	DIR *dd = opendir(dir);
@@ -721,7 +776,7 @@ static int list_names(const char *dir, char ***out)
 	if (dd)
 		closedir(dd);
 	cr_assert(v, "out of memory");
-	qsort(v, n, sizeof *v, cmp_name);
+	qsort(v, n, sizeof *v, cmp_cstr);
 	*out = v;
 	return dd ? n : -1;
 }
@@ -766,11 +821,18 @@ static void compare_contents(struct diff *d, const char *rel,
 	close(fb);
 }
 
+static void compare_entry(struct diff *d, const char *r, const char *a,
+			  const char *b);
+
+/* Compare the trees below REL (relative to the tops: "" for the whole
+ * tree, a sequence's directory for its own). */
 static void compare_tree(struct diff *d, const char *rel)
 {
 	char a[PATH_MAX], b[PATH_MAX];
-	snprintf(a, sizeof a, "%s%s%s", d->roots[REF], *rel ? "/" : "", rel);
-	snprintf(b, sizeof b, "%s%s%s", d->roots[MNT], *rel ? "/" : "", rel);
+	snprintf(a, sizeof a, "%s", fx_fmt("%s%s%s", d->top[REF],
+					  *rel ? "/" : "", rel));
+	snprintf(b, sizeof b, "%s", fx_fmt("%s%s%s", d->top[MNT],
+					  *rel ? "/" : "", rel));
 	char **na, **nb;
 	int ca = list_names(a, &na), cb = list_names(b, &nb);
 	for (int i = 0; i < ca || i < cb; i++) {
@@ -783,51 +845,56 @@ static void compare_tree(struct diff *d, const char *rel)
 				 d->step, rel, i, x, y, ca, cb);
 	}
 	for (int i = 0; i < ca; i++) {
-		char r[1024];
-		snprintf(r, sizeof r, "%s%s%s", rel, *rel ? "/" : "", na[i]);
-		snprintf(a, sizeof a, "%s/%s", d->roots[REF], r);
-		snprintf(b, sizeof b, "%s/%s", d->roots[MNT], r);
-		struct stat sa, sb;
-		if (lstat(a, &sa) < 0 || lstat(b, &sb) < 0)
-			DIVERGED(d, "seed %llu after step %d: %s: lstat failed "
-				 "(%s)", d->seed, d->step, r, fx_errname(errno));
-		if (sa.st_mode != sb.st_mode)
-			DIVERGED(d, "seed %llu after step %d: %s: expected mode "
-				 "0%o, saw 0%o", d->seed, d->step, r, sa.st_mode,
-				 sb.st_mode);
-		if (sa.st_uid != sb.st_uid || sa.st_gid != sb.st_gid)
-			DIVERGED(d, "seed %llu after step %d: %s: expected owner "
-				 "%d:%d, saw %d:%d", d->seed, d->step, r,
-				 sa.st_uid, sa.st_gid, sb.st_uid, sb.st_gid);
-		if (S_ISDIR(sa.st_mode)) {
-			compare_tree(d, r);
-			continue;
-		}
-		if (sa.st_size != sb.st_size || sa.st_nlink != sb.st_nlink)
-			DIVERGED(d, "seed %llu after step %d: %s: expected size "
-				 "%lld and %lu links, saw size %lld and %lu "
-				 "links", d->seed, d->step, r,
-				 (long long)sa.st_size, (unsigned long)sa.st_nlink,
-				 (long long)sb.st_size,
-				 (unsigned long)sb.st_nlink);
-		if (S_ISLNK(sa.st_mode)) {
-			char ta[PATH_MAX] = "", tb[PATH_MAX] = "";
-			ssize_t la = readlink(a, ta, sizeof ta - 1);
-			ssize_t lb = readlink(b, tb, sizeof tb - 1);
-			if (la >= 0)
-				ta[la] = '\0';
-			if (lb >= 0)
-				tb[lb] = '\0';
-			if (la != lb || strcmp(ta, tb))
-				DIVERGED(d, "seed %llu after step %d: %s: "
-					 "expected link to \"%s\", saw \"%s\"",
-					 d->seed, d->step, r, ta, tb);
-		} else if (S_ISREG(sa.st_mode)) {
-			compare_contents(d, r, a, b, sa.st_size);
-		}
+		char r[PATH_MAX];
+		snprintf(r, sizeof r, "%s", fx_fmt("%s%s%s", rel,
+						  *rel ? "/" : "", na[i]));
+		snprintf(a, sizeof a, "%s", fx_fmt("%s/%s", d->top[REF], r));
+		snprintf(b, sizeof b, "%s", fx_fmt("%s/%s", d->top[MNT], r));
+		compare_entry(d, r, a, b);
 	}
 	free_names(na, ca);
 	free_names(nb, cb);
+}
+
+static void compare_entry(struct diff *d, const char *r, const char *a,
+			  const char *b)
+{
+	struct stat sa, sb;
+	if (lstat(a, &sa) < 0 || lstat(b, &sb) < 0)
+		DIVERGED(d, "seed %llu after step %d: %s: lstat failed (%s)",
+			 d->seed, d->step, r, fx_errname(errno));
+	if (sa.st_mode != sb.st_mode)
+		DIVERGED(d, "seed %llu after step %d: %s: expected mode 0%o, "
+			 "saw 0%o", d->seed, d->step, r, sa.st_mode, sb.st_mode);
+	if (sa.st_uid != sb.st_uid || sa.st_gid != sb.st_gid)
+		DIVERGED(d, "seed %llu after step %d: %s: expected owner %d:%d, "
+			 "saw %d:%d", d->seed, d->step, r, sa.st_uid, sa.st_gid,
+			 sb.st_uid, sb.st_gid);
+	if (S_ISDIR(sa.st_mode)) {
+		compare_tree(d, r);
+		return;
+	}
+	if (sa.st_size != sb.st_size || sa.st_nlink != sb.st_nlink)
+		DIVERGED(d, "seed %llu after step %d: %s: expected size %lld "
+			 "and %lu links, saw size %lld and %lu links", d->seed,
+			 d->step, r, (long long)sa.st_size,
+			 (unsigned long)sa.st_nlink, (long long)sb.st_size,
+			 (unsigned long)sb.st_nlink);
+	if (S_ISLNK(sa.st_mode)) {
+		char ta[PATH_MAX] = "", tb[PATH_MAX] = "";
+		ssize_t la = readlink(a, ta, sizeof ta - 1);
+		ssize_t lb = readlink(b, tb, sizeof tb - 1);
+		if (la >= 0)
+			ta[la] = '\0';
+		if (lb >= 0)
+			tb[lb] = '\0';
+		if (la != lb || strcmp(ta, tb))
+			DIVERGED(d, "seed %llu after step %d: %s: expected "
+				 "link to \"%s\", saw \"%s\"", d->seed, d->step,
+				 r, ta, tb);
+	} else if (S_ISREG(sa.st_mode)) {
+		compare_contents(d, r, a, b, sa.st_size);
+	}
 }
 
 /* Open descriptors (perhaps of unlinked files) must agree too. */
@@ -853,30 +920,110 @@ static void compare_slots(struct diff *d)
 
 /* ---- the run ----------------------------------------------------------- */
 
-/* OBJ_OPS and OBJ_EVERY: the defaults of SCOPEFS_DIFF_OPS and
- * SCOPEFS_DIFF_CHECK_EVERY on an object store. */
-static void run_differential(const char *mount_keys, int obj_ops,
-			     int obj_every)
+/* Play NOPS ops of SEED in the directory SUB of both sides. */
+static void play_sequence(struct diff *d, const char *sub,
+			  unsigned long long seed)
 {
-	const struct fx_mount m[] = { { "diff", "cluster", mount_keys } };
+	d->seed = seed;
+	d->rng = seed * 0x9E3779B97F4A7C15ull + 1;
+	d->nhist = 0;
+	snprintf(d->sub, sizeof d->sub, "%s", sub);
+	for (int s = 0; s < 2; s++) {
+		snprintf(d->roots[s], sizeof d->roots[s], "%s",
+			 fx_fmt("%s/%s", d->top[s], sub));
+		FX_OK(mkdir(d->roots[s], 0755));
+	}
+	for (int i = 0; i < NSLOT; i++) {
+		d->slot[i].used = 0;
+		d->slot[i].fd[REF] = d->slot[i].fd[MNT] = -1;
+	}
+	int succeeded = 0, errors = 0;
+	for (d->step = 0; d->step < d->nops; d->step++) {
+		refresh(d);
+		struct op o;
+		choose(d, &o);
+		snprintf(d->hist[d->nhist++ % HIST], sizeof d->hist[0], "%5d %s",
+			 d->step, describe(&o));
+		if (o.len)
+			fill(d, o.data_seed, o.len);
+		struct res r[2];
+		play(d, &o, r);
+		compare_results(d, &o, &r[REF], &r[MNT]);
+		if (r[REF].ret >= 0)
+			succeeded++;
+		else if (r[REF].ret == -1)
+			errors++;
+		after(d, &o, &r[REF]);
+		int last = d->step + 1 == d->nops;
+		if ((d->step + 1) % d->every == 0 || last) {
+			compare_tree(d, sub);
+			compare_slots(d);
+		}
+	}
+	for (int i = 0; i < NSLOT; i++)
+		for (int s = 0; s < 2; s++)
+			if (d->slot[i].used && d->slot[i].fd[s] >= 0)
+				close(d->slot[i].fd[s]);
+	refresh(d);
+	fprintf(stderr, "differential (%s, %s): seed %llu: %d ops agreed: %d "
+		"succeeded, %d failed alike, the rest were no-ops; %d entries "
+		"at the end\n", fx.backend->name, d->label, seed, d->nops,
+		succeeded, errors, d->ent.n);
+}
+
+/* A fresh seed per run, unless SCOPEFS_SEED gives one. */
+static unsigned long long fresh_seed(void)
+{
+	const char *v = getenv("SCOPEFS_SEED");
+	if (v && *v)
+		return strtoull(v, NULL, 0);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	uint64_t x = (uint64_t)ts.tv_sec * 1000000007ull ^
+		     (uint64_t)ts.tv_nsec ^ (uint64_t)getpid() << 32;
+	return x % 1000000000000ull; /* short enough to type */
+}
+
+static void run_differential(const struct run *run)
+{
+	const struct fx_backend *be = fx_pick_backend();
+	int obj = be && be->object_store;
+	/* README: auto is on only for exclusive filesystem plugins */
+	int wb = run->writeback == WB_AUTO ? !obj : run->writeback == WB_YES;
+	if (run->writeback != WB_AUTO && wb == !obj)
+		cr_skip_test("writeback_cache = %s is the default on backend "
+			     "%s: the defaults run covers it",
+			     wb ? "yes" : "no", be ? be->name : "?");
+	if (run->stage && !obj)
+		cr_skip_test("write_mode is a key of object-store backends; "
+			     "backend %s is none", be ? be->name : "?");
+	if (run->stage)
+		fx.backend_keys = "write_mode = stage\n";
+	char keys[256];
+	snprintf(keys, sizeof keys, "%s%s", run->mount_keys ? run->mount_keys
+							    : "",
+		 run->writeback == WB_YES  ? "writeback_cache = yes\n"
+		 : run->writeback == WB_NO ? "writeback_cache = no\n" : "");
+	const struct fx_mount m[] = { { "diff", "cluster", keys } };
 	umask(022);
 	fx_start(NULL, m, 1);
 
 	static struct diff d;
 	memset(&d, 0, sizeof d);
-	d.seed = env_ull("SCOPEFS_SEED", 20240611);
-	d.rng = d.seed * 0x9E3779B97F4A7C15ull + 1;
-	d.nops = (int)env_ull("SCOPEFS_DIFF_OPS",
-			      fx_object_store() ? obj_ops : 3000);
+	d.run = run;
+	snprintf(d.label, sizeof d.label, "%.*s%swriteback %s%s",
+		 run->mount_keys ? (int)strcspn(run->mount_keys, "\n") : 0,
+		 run->mount_keys ? run->mount_keys : "",
+		 run->mount_keys ? ", " : "", wb ? "on" : "off",
+		 run->stage ? ", write_mode = stage" : "");
+	d.nops = (int)env_ull("SCOPEFS_DIFF_OPS", obj ? run->obj_ops : 2500);
 	d.every = (int)env_ull("SCOPEFS_DIFF_CHECK_EVERY",
-			       fx_object_store() ? obj_every : 5);
+			       obj ? run->obj_every : 5);
 	if (d.every < 1)
 		d.every = 1;
-	char ref[PATH_MAX];
-	snprintf(ref, sizeof ref, "%s/reference", fx.dir);
-	FX_OK(mkdir(ref, 0755));
-	d.roots[REF] = ref;
-	d.roots[MNT] = fx.mnt[0];
+	snprintf(d.top[REF], sizeof d.top[REF], "%s/reference", fx.dir);
+	FX_OK(mkdir(d.top[REF], 0755));
+	snprintf(d.top[MNT], sizeof d.top[MNT], "%s", fx.mnt[0]);
 	d.wbuf = malloc(MAX_IO);
 	for (int s = 0; s < 2; s++) {
 		d.rbuf[s] = malloc(MAX_IO);
@@ -884,51 +1031,19 @@ static void run_differential(const char *mount_keys, int obj_ops,
 		cr_assert(d.rbuf[s] && d.cbuf[s]);
 	}
 	cr_assert(d.wbuf);
-	for (int i = 0; i < NSLOT; i++)
-		d.slot[i].fd[REF] = d.slot[i].fd[MNT] = -1;
-	const char *opts = mount_keys ? mount_keys
-				      : fx.backend_keys ? fx.backend_keys
-							: "defaults";
-	fprintf(stderr, "differential (%s, %.*s): seed %llu, %d ops, trees "
-		"compared every %d%s%s%s\n", fx.backend->name,
-		(int)strcspn(opts, "\n"), opts, d.seed, d.nops, d.every,
-		getenv("SCOPEFS_DIFF_SKIP") ? ", skipping " : "",
-		getenv("SCOPEFS_DIFF_SKIP") ? getenv("SCOPEFS_DIFF_SKIP") : "",
-		fx_object_store() ? "; object store: no link, no renameat2 "
-				    "RENAME_EXCHANGE (refused by design)" : "");
 
-	int succeeded = 0, errors = 0;
-	for (d.step = 0; d.step < d.nops; d.step++) {
-		refresh(&d);
-		struct op o;
-		choose(&d, &o);
-		snprintf(d.hist[d.nhist++ % HIST], sizeof d.hist[0], "%5d %s",
-			 d.step, describe(&o));
-		if (o.len)
-			fill(&d, o.data_seed, o.len);
-		struct res r[2];
-		apply(&d, REF, &o, &r[REF]);
-		apply(&d, MNT, &o, &r[MNT]);
-		compare_results(&d, &o, &r[REF], &r[MNT]);
-		if (r[REF].ret >= 0)
-			succeeded++;
-		else if (r[REF].ret == -1)
-			errors++;
-		after(&d, &o, &r[REF]);
-		if ((d.step + 1) % d.every == 0 || d.step + 1 == d.nops) {
-			compare_tree(&d, "");
-			compare_slots(&d);
-		}
-	}
-	refresh(&d);
-	fprintf(stderr, "differential (%s, %.*s): %d ops agreed: %d succeeded, "
-		"%d failed alike, the rest were no-ops; %d entries at the end\n",
-		fx.backend->name, (int)strcspn(opts, "\n"), opts, d.nops,
-		succeeded, errors, d.nent);
-	for (int i = 0; i < NSLOT; i++)
-		for (int s = 0; s < 2; s++)
-			if (d.slot[i].used && d.slot[i].fd[s] >= 0)
-				close(d.slot[i].fd[s]);
+	unsigned long long fresh = fresh_seed();
+	fprintf(stderr, "differential (%s, %s): fixed seed %llu, then fresh "
+		"seed %llu (replay: SCOPEFS_SEED=%llu); %d ops each, trees "
+		"compared every %d%s%s%s\n", fx.backend->name, d.label,
+		run->fixed_seed, fresh, fresh, d.nops, d.every,
+		getenv("SCOPEFS_DIFF_SKIP") ? "; skipping " : "",
+		getenv("SCOPEFS_DIFF_SKIP") ? getenv("SCOPEFS_DIFF_SKIP") : "",
+		obj ? "; object store: refusals modelled (see the top of "
+		      "test_differential.c)" : "");
+	play_sequence(&d, "fixed", run->fixed_seed);
+	play_sequence(&d, "fresh", fresh);
+
 	free(d.wbuf);
 	for (int s = 0; s < 2; s++) {
 		free(d.rbuf[s]);
@@ -938,28 +1053,27 @@ static void run_differential(const char *mount_keys, int obj_ops,
 
 TestSuite(differential, .fini = fx_teardown, .timeout = 900);
 
-MOUNT_TEST(differential, random_ops_match_a_native_directory)
-{
-	run_differential(NULL, 1500, 5);
-}
+#define DIFFERENTIAL(name, ...)                                              \
+	MOUNT_TEST(differential, name)                                       \
+	{                                                                    \
+		static const struct run r = { #name, __VA_ARGS__ };          \
+		run_differential(&r);                                        \
+	}
 
-MOUNT_TEST(differential, random_ops_match_with_writeback_cache)
-{
-	run_differential("writeback_cache = yes\n", 1500, 5);
-}
-
-MOUNT_TEST(differential, random_ops_match_with_cache_ttl_0)
-{
-	run_differential("cache_ttl = 0\n", 600, 20);
-}
-
+/* Fields after the name: mount keys, writeback_cache, write_mode stage,
+ * the fixed seed (each run its own), and on an object store the default
+ * op count and check interval. */
+DIFFERENTIAL(random_ops_match_a_native_directory,
+	     NULL, WB_AUTO, 0, 20240611, 800, 5)
+/* Local: the writeback cache is on by default, so this is the run
+ * without it; object stores skip it (the defaults run is that). */
+DIFFERENTIAL(random_ops_match_without_writeback_cache,
+	     NULL, WB_NO, 0, 20240612, 800, 5)
+/* Object stores: the writeback cache is off by default (local skips). */
+DIFFERENTIAL(random_ops_match_with_writeback_cache,
+	     NULL, WB_YES, 0, 20240613, 800, 5)
+DIFFERENTIAL(random_ops_match_with_cache_ttl_0,
+	     "cache_ttl = 0\n", WB_AUTO, 0, 20240614, 400, 20)
 /* Object stores: every file staged in cache_dir instead of streamed. */
-MOUNT_TEST(differential, random_ops_match_with_write_mode_stage)
-{
-	const struct fx_backend *be = fx_pick_backend();
-	if (!be || !be->object_store)
-		cr_skip_test("write_mode is a key of object-store backends; "
-			     "backend %s is none", be ? be->name : "?");
-	fx.backend_keys = "write_mode = stage\n";
-	run_differential(NULL, 1500, 5);
-}
+DIFFERENTIAL(random_ops_match_with_write_mode_stage,
+	     NULL, WB_AUTO, 1, 20240615, 800, 5)

@@ -10,7 +10,8 @@
  * plays two sequences, each in a directory of its own on both sides: the
  * run's fixed seed (the same ops every time: a regression; every run its
  * own) and a fresh seed from the time and the pid, printed when the run
- * starts.
+ * starts.  On an object store part_size is 5M, the smallest the s3 plugin
+ * takes, and streams write past it: multipart uploads.
  *
  * Environment:
  *   SCOPEFS_SEED            the fresh sequences' seed (default: from the
@@ -31,7 +32,13 @@
  * On an object store what the object layer refuses by design is
  * modelled, not taken from the reference:
  *   - not generated: link (EPERM) and renameat2 with RENAME_EXCHANGE
- *     (EINVAL; RENAME_NOREPLACE still runs).
+ *     (EINVAL; RENAME_NOREPLACE still runs);
+ *   - avoided: going back before data that has already streamed (write
+ *     mode stream, no writeback cache).  That fails with EIO and leaves
+ *     the previous object (README, "Random writes"), which the reference
+ *     could only follow by undoing an O_TRUNC; the streaming suite below
+ *     tests it.  Going back before the first part has left is generated:
+ *     it must stage the file and succeed.
  * Everything else is compared as on any other backend.
  *
  * Names come from a small pool so that operations collide: renames over
@@ -44,7 +51,11 @@
 
 enum {
 	NSLOT = 4,             /* descriptors kept open across operations */
-	MAX_FILE = 4 << 20,    /* files never grow beyond this */
+	PART = 5 << 20,        /* part_size on object stores: the smallest
+				* the s3 plugin accepts (the core's own
+				* minimum, 1M, is below S3's) */
+	RANDOM_MAX = 4 << 20,  /* random-offset ops grow files up to this */
+	MAX_FILE = 3 * PART,   /* files never grow beyond this */
 	MAX_IO = 256 << 10,    /* largest single write or read */
 	MAX_ENT = 512,         /* entries tracked in a sequence's tree */
 	MAX_TREE = 2 * MAX_ENT + 8, /* entries of the whole tree */
@@ -61,14 +72,14 @@ enum op_kind {
 	OP_RENAMEAT2, OP_UNLINK, OP_MKDIR, OP_RMDIR, OP_CREATE_EXCL,
 	OP_OPEN_TRUNC, OP_APPEND, OP_SYMLINK, OP_LINK, OP_CHMOD,
 	OP_SLOT_OPEN, OP_SLOT_PWRITE, OP_SLOT_READ, OP_SLOT_FTRUNCATE,
-	OP_REOPEN, OP_COUNT
+	OP_REOPEN, OP_STREAM, OP_COUNT
 };
 
 static const char *const op_names[OP_COUNT] = {
 	"write", "read", "truncate", "rename", "rename-dir", "renameat2",
 	"unlink", "mkdir", "rmdir", "create-excl", "open-trunc", "append",
 	"symlink", "link", "chmod", "slot-open", "slot-pwrite", "slot-read",
-	"slot-ftruncate", "reopen",
+	"slot-ftruncate", "reopen", "stream",
 };
 
 /* Relative weights of the operations. */
@@ -79,6 +90,7 @@ static const int op_weight[OP_COUNT] = {
 	[OP_OPEN_TRUNC] = 3, [OP_APPEND] = 5, [OP_SYMLINK] = 3, [OP_LINK] = 3,
 	[OP_CHMOD] = 3, [OP_SLOT_OPEN] = 5, [OP_SLOT_PWRITE] = 8,
 	[OP_SLOT_READ] = 5, [OP_SLOT_FTRUNCATE] = 2, [OP_REOPEN] = 1,
+	[OP_STREAM] = 2,
 };
 
 /* One operation, fully decided before it runs on either side. */
@@ -90,6 +102,11 @@ struct op {
 	mode_t mode;
 	int slot, flags;
 	unsigned data_seed;
+	/* OP_STREAM: at the first write boundary at or past back_at, a
+	 * pwrite of back_len bytes at back_off; at the first boundary at or
+	 * past sync_at, an fsync (0: never) */
+	size_t back_at, back_len, sync_at;
+	off_t back_off;
 };
 
 /* What one side answered. */
@@ -132,6 +149,8 @@ struct diff {
 	unsigned long long seed;
 	uint64_t rng;
 	int step, nops, every;
+	/* streaming: going back before a part that has left is refused */
+	int back_refused;
 	char top[2][PATH_MAX];     /* the reference directory, the mount */
 	char sub[32];              /* the sequence's directory in both */
 	char roots[2][PATH_MAX];   /* top/sub */
@@ -257,10 +276,17 @@ static size_t pick_len(struct diff *d)
 	return chance(d, 50) ? below(d, 8192) + 1 : below(d, MAX_IO) + 1;
 }
 
+/* Random-offset ops keep a file under RANDOM_MAX, or under its own size
+ * once a stream made it larger, so that only streams make big files. */
+static off_t random_cap(off_t size)
+{
+	return size > RANDOM_MAX ? size : RANDOM_MAX;
+}
+
 /* An offset at, within or beyond the end of a file of SIZE, for LEN. */
 static off_t pick_off(struct diff *d, off_t size, size_t len)
 {
-	off_t off;
+	off_t off, cap = random_cap(size);
 	int r = (int)below(d, 100);
 	if (r < 55)
 		off = (off_t)below(d, (uint64_t)size + 1);
@@ -268,8 +294,8 @@ static off_t pick_off(struct diff *d, off_t size, size_t len)
 		off = size + (off_t)below(d, 64 << 10);
 	else
 		off = size + (off_t)below(d, 2 << 20); /* far beyond EOF */
-	if (off + (off_t)len > MAX_FILE)
-		off = (off_t)below(d, MAX_FILE - len);
+	if (off + (off_t)len > cap)
+		off = (off_t)below(d, (uint64_t)(cap - (off_t)len));
 	return off;
 }
 
@@ -289,6 +315,58 @@ static int weight(int k)
 		if (strcspn(p, ",") == n && !strncmp(p, op_names[k], n))
 			return 0;
 	return op_weight[k];
+}
+
+/* The stream's write boundaries: chunks of 4 KiB to MAX_IO, drawn from
+ * the op's own seed so that both sides (and choose) see the same ones. */
+static size_t next_chunk(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return 4096 + (size_t)(*x % (MAX_IO - 4096 + 1));
+}
+
+/* The first write boundary of stream O at or past AT. */
+static size_t boundary_at(const struct op *o, size_t at)
+{
+	uint64_t x = o->data_seed | 1;
+	size_t pos = 0;
+	while (pos < at && pos < o->len)
+		pos += next_chunk(&x);
+	return pos;
+}
+
+static void choose_stream(struct diff *d, struct op *o)
+{
+	if (chance(d, 70))
+		pick(d, 'f', o->p1);
+	else
+		pick_new(d, o->p1);
+	/* past one part now and then: the multipart upload itself */
+	o->len = chance(d, 35) ? PART + below(d, 3 * PART / 2)
+			       : below(d, 1 << 20) + 1;
+	int r = (int)below(d, 100);
+	if (r < 25) {
+		/* Where streaming refuses it (see the top), only before the
+		 * first part can have left: the boundary is < back_at +
+		 * MAX_IO. */
+		size_t limit = d->back_refused ? PART - MAX_IO : o->len;
+		if (limit > o->len)
+			limit = o->len;
+		o->back_at = 1 + below(d, limit);
+		size_t at = boundary_at(o, o->back_at);
+		if (at >= o->len)
+			o->back_at = 0; /* no write after it: no rewrite */
+		else {
+			o->back_off = (off_t)below(d, at);
+			o->back_len = 1 + below(d, 64 << 10);
+		}
+	} else if (r < 40) {
+		o->sync_at = 1 + below(d, o->len);
+		if (boundary_at(o, o->sync_at) >= o->len)
+			o->sync_at = 0; /* no write after it */
+	}
 }
 
 static void choose(struct diff *d, struct op *o)
@@ -322,8 +400,8 @@ static void choose(struct diff *d, struct op *o)
 		off_t size = ref_size(d, o->p1);
 		o->off = chance(d, 50) ? (off_t)below(d, (uint64_t)size + 1)
 				       : size + (off_t)below(d, 1 << 20);
-		if (o->off > MAX_FILE)
-			o->off = MAX_FILE;
+		if (o->off > random_cap(size))
+			o->off = random_cap(size);
 		break;
 	}
 	case OP_RENAME:
@@ -406,6 +484,9 @@ static void choose(struct diff *d, struct op *o)
 	case OP_SLOT_FTRUNCATE:
 		o->off = (off_t)below(d, 1 << 20);
 		break;
+	case OP_STREAM:
+		choose_stream(d, o);
+		break;
 	case OP_REOPEN:
 	case OP_COUNT:
 		break;
@@ -464,6 +545,18 @@ static const char *describe(const struct op *o)
 		snprintf(b, sizeof b, "slot-ftruncate #%d to %lld", o->slot,
 			 (long long)o->off);
 		break;
+	case OP_STREAM:
+		snprintf(b, sizeof b, "stream %s len=%zu", o->p1, o->len);
+		if (o->back_at)
+			snprintf(b + strlen(b), sizeof b - strlen(b),
+				 ", after %zu bytes a rewrite at %lld len=%zu",
+				 boundary_at(o, o->back_at),
+				 (long long)o->back_off, o->back_len);
+		if (o->sync_at)
+			snprintf(b + strlen(b), sizeof b - strlen(b),
+				 ", fsync after %zu bytes",
+				 boundary_at(o, o->sync_at));
+		break;
 	default:
 		snprintf(b, sizeof b, "%s %s", op_names[o->kind], o->p1);
 		break;
@@ -473,15 +566,20 @@ static const char *describe(const struct op *o)
 
 /* ---- applying an operation to one side --------------------------------- */
 
-static void fill(struct diff *d, unsigned seed, size_t len)
+static void fill_seed(unsigned char *buf, unsigned seed, size_t len)
 {
 	uint64_t x = seed | 1;
 	for (size_t i = 0; i < len; i++) {
 		x ^= x << 13;
 		x ^= x >> 7;
 		x ^= x << 17;
-		d->wbuf[i] = (unsigned char)x;
+		buf[i] = (unsigned char)x;
 	}
+}
+
+static void fill(struct diff *d, unsigned seed, size_t len)
+{
+	fill_seed(d->wbuf, seed, len);
 }
 
 #define CALL(r, expr)                                                        \
@@ -525,6 +623,41 @@ static ssize_t read_all(int fd, void *buf, size_t len, off_t off)
 	return (ssize_t)done;
 }
 
+/* Stream O into FD: sequential writes at the op's boundaries, with its
+ * rewrite or fsync on the way.  The first failure is the result, else the
+ * bytes written. */
+static void stream_into(struct diff *d, int fd, const struct op *o,
+			struct res *r)
+{
+	size_t back = o->back_at ? boundary_at(o, o->back_at) : 0;
+	size_t sync = o->sync_at ? boundary_at(o, o->sync_at) : 0;
+	uint64_t x = o->data_seed | 1;
+	size_t pos = 0;
+	for (int i = 0; pos < o->len; i++) {
+		if (o->back_at && pos == back) {
+			fill(d, o->data_seed ^ 0x5bd1e995u, o->back_len);
+			CALL(r, write_all(fd, d->wbuf, o->back_len,
+					  o->back_off, 1));
+			if (r->ret < 0)
+				return;
+		}
+		if (o->sync_at && pos == sync) {
+			CALL(r, fsync(fd));
+			if (r->ret < 0)
+				return;
+		}
+		size_t n = next_chunk(&x);
+		if (n > o->len - pos)
+			n = o->len - pos;
+		fill(d, o->data_seed + (unsigned)i, n);
+		CALL(r, write_all(fd, d->wbuf, n, 0, 0));
+		if (r->ret < 0)
+			return;
+		pos += n;
+	}
+	r->ret = (long)pos;
+}
+
 /* open FLAGS, then write/read; the first failure is the result. */
 static void open_and(struct diff *d, int s, const struct op *o, int flags,
 		     struct res *r)
@@ -545,6 +678,9 @@ static void open_and(struct diff *d, int s, const struct op *o, int flags,
 	case OP_READ:
 		CALL(r, read_all(fd, d->rbuf[s], o->len, o->off));
 		r->nread = r->ret > 0 ? (size_t)r->ret : 0;
+		break;
+	case OP_STREAM:
+		stream_into(d, fd, o, r);
 		break;
 	default:
 		r->ret = 0;
@@ -597,6 +733,9 @@ static void apply(struct diff *d, int s, const struct op *o, struct res *r)
 		break;
 	case OP_CREATE_EXCL:
 		open_and(d, s, o, O_WRONLY | O_CREAT | O_EXCL, r);
+		break;
+	case OP_STREAM:
+		open_and(d, s, o, O_WRONLY | O_CREAT | O_TRUNC, r);
 		break;
 	case OP_TRUNCATE:
 		CALL(r, truncate(p1, o->off));
@@ -937,15 +1076,15 @@ static void play_sequence(struct diff *d, const char *sub,
 		d->slot[i].used = 0;
 		d->slot[i].fd[REF] = d->slot[i].fd[MNT] = -1;
 	}
-	int succeeded = 0, errors = 0;
+	int succeeded = 0, errors = 0, multipart = 0;
 	for (d->step = 0; d->step < d->nops; d->step++) {
 		refresh(d);
 		struct op o;
 		choose(d, &o);
 		snprintf(d->hist[d->nhist++ % HIST], sizeof d->hist[0], "%5d %s",
 			 d->step, describe(&o));
-		if (o.len)
-			fill(d, o.data_seed, o.len);
+		if (o.len && o.kind != OP_STREAM)
+			fill(d, o.data_seed, o.len); /* streams fill their own */
 		struct res r[2];
 		play(d, &o, r);
 		compare_results(d, &o, &r[REF], &r[MNT]);
@@ -953,6 +1092,7 @@ static void play_sequence(struct diff *d, const char *sub,
 			succeeded++;
 		else if (r[REF].ret == -1)
 			errors++;
+		multipart += o.kind == OP_STREAM && r[REF].ret > PART;
 		after(d, &o, &r[REF]);
 		int last = d->step + 1 == d->nops;
 		if ((d->step + 1) % d->every == 0 || last) {
@@ -966,9 +1106,9 @@ static void play_sequence(struct diff *d, const char *sub,
 				close(d->slot[i].fd[s]);
 	refresh(d);
 	fprintf(stderr, "differential (%s, %s): seed %llu: %d ops agreed: %d "
-		"succeeded, %d failed alike, the rest were no-ops; %d entries "
-		"at the end\n", fx.backend->name, d->label, seed, d->nops,
-		succeeded, errors, d->ent.n);
+		"succeeded (%d streams past a part), %d failed alike, the rest "
+		"were no-ops; %d entries at the end\n", fx.backend->name,
+		d->label, seed, d->nops, succeeded, multipart, errors, d->ent.n);
 }
 
 /* A fresh seed per run, unless SCOPEFS_SEED gives one. */
@@ -997,8 +1137,10 @@ static void run_differential(const struct run *run)
 	if (run->stage && !obj)
 		cr_skip_test("write_mode is a key of object-store backends; "
 			     "backend %s is none", be ? be->name : "?");
-	if (run->stage)
-		fx.backend_keys = "write_mode = stage\n";
+	if (obj)
+		fx.backend_keys = run->stage ? "part_size = 5M\n"
+					       "write_mode = stage\n"
+					     : "part_size = 5M\n";
 	char keys[256];
 	snprintf(keys, sizeof keys, "%s%s", run->mount_keys ? run->mount_keys
 							    : "",
@@ -1015,7 +1157,9 @@ static void run_differential(const struct run *run)
 		 run->mount_keys ? (int)strcspn(run->mount_keys, "\n") : 0,
 		 run->mount_keys ? run->mount_keys : "",
 		 run->mount_keys ? ", " : "", wb ? "on" : "off",
-		 run->stage ? ", write_mode = stage" : "");
+		 obj ? run->stage ? ", write_mode = stage, part_size = 5M"
+				  : ", part_size = 5M" : "");
+	d.back_refused = obj && !run->stage && !wb;
 	d.nops = (int)env_ull("SCOPEFS_DIFF_OPS", obj ? run->obj_ops : 2500);
 	d.every = (int)env_ull("SCOPEFS_DIFF_CHECK_EVERY",
 			       obj ? run->obj_every : 5);
@@ -1077,3 +1221,184 @@ DIFFERENTIAL(random_ops_match_with_cache_ttl_0,
 /* Object stores: every file staged in cache_dir instead of streamed. */
 DIFFERENTIAL(random_ops_match_with_write_mode_stage,
 	     NULL, WB_AUTO, 1, 20240615, 800, 5)
+
+/* ---- going back into streamed data (object stores) --------------------- */
+
+static void need_object_store(void)
+{
+	const struct fx_backend *be = fx_pick_backend();
+	if (!be || !be->object_store)
+		cr_skip_test("streaming is the object layer's; backend %s is "
+			     "no object store", be ? be->name : "?");
+}
+
+static void restart(void)
+{
+	fx_stop();
+	fx.stopped = 0;
+	FX_ASSERT(!fx.problem[0], "restart: %s", fx.problem);
+	FX_ASSERT(WIFEXITED(fx.status) && WEXITSTATUS(fx.status) == 0,
+		  "restart: expected the daemon to exit 0 after SIGTERM, saw "
+		  "%s", fx_status_str(fx.status));
+	fx_launch(NULL);
+}
+
+/* Write LEN bytes of BUF to FD in sequential 256 KiB writes; every one
+ * must succeed. */
+static void write_chunks(int fd, const unsigned char *buf, size_t len)
+{
+	for (size_t at = 0; at < len; at += MAX_IO) {
+		size_t n = len - at < MAX_IO ? len - at : MAX_IO;
+		FX_EQ_INT(write(fd, buf + at, n), n);
+	}
+}
+
+/* The same with LEN bytes of pattern SEED, left in BUF. */
+static void write_pattern(int fd, unsigned char *buf, size_t len,
+			  unsigned seed)
+{
+	fill_seed(buf, seed, len);
+	write_chunks(fd, buf, len);
+}
+
+/* PATH must hold exactly LEN bytes of EXPECTED. */
+static void expect_file(const char *path, const unsigned char *expected,
+			size_t len)
+{
+	size_t got = 0;
+	char *data = fx_slurp(path, &got);
+	FX_ASSERT(data, "reading %s: expected %zu bytes, saw %s", path, len,
+		  fx_errname(errno));
+	FX_EQ_INT(got, len);
+	FX_EQ_MEM(data, expected, len);
+	free(data);
+}
+
+enum { STREAMED = 3 * PART + (1 << 20) }; /* three parts and some */
+
+TestSuite(streaming, .fini = fx_teardown, .timeout = 300);
+
+/* README: "Going back before data that has already streamed fails with
+ * EIO"; close() then fails with EIO too and the previous object stays. */
+MOUNT_TEST(streaming, going_back_before_streamed_data_fails_and_keeps_the_old_object)
+{
+	need_object_store();
+	fx.backend_keys = "part_size = 5M\n";
+	const struct fx_mount m[] = { { "s", "cluster", NULL } };
+	fx_start(NULL, m, 1);
+	unsigned char *buf = malloc(STREAMED);
+	cr_assert(buf);
+	const char *old = "the previous version";
+	FX_OK(fx_write_file(fx_mpath(0, "f"), old, strlen(old), 0644));
+
+	/* over an existing object, and as a new file */
+	for (int existing = 1; existing >= 0; existing--) {
+		const char *p = fx_mpath(0, existing ? "f" : "g");
+		int fd = FX_OK(open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644));
+		write_pattern(fd, buf, STREAMED, 1);
+		FX_ERRNO(pwrite(fd, "header", 6, 0), EIO);
+		/* the upload failed with it: nothing more goes */
+		FX_ERRNO(write(fd, "tail", 4), EIO);
+		FX_ERRNO(close(fd), EIO);
+	}
+	for (int round = 0; round < 2; round++) {
+		expect_file(fx_mpath(0, "f"), (const unsigned char *)old,
+			    strlen(old));
+		struct stat st;
+		FX_ERRNO(lstat(fx_mpath(0, "g"), &st), ENOENT);
+		if (round == 0)
+			restart(); /* the store itself, not a cache */
+	}
+	free(buf);
+}
+
+/* Going back before the first part has left is still possible: the file
+ * is staged from there on and uploads at close. */
+MOUNT_TEST(streaming, going_back_before_the_first_part_left_stages_the_file)
+{
+	need_object_store();
+	fx.backend_keys = "part_size = 5M\n";
+	const struct fx_mount m[] = { { "s", "cluster", NULL } };
+	fx_start(NULL, m, 1);
+	unsigned char *buf = malloc(STREAMED);
+	cr_assert(buf);
+	const char *p = fx_mpath(0, "f");
+	int fd = FX_OK(open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644));
+	write_pattern(fd, buf, 1 << 20, 2);
+	FX_EQ_INT(pwrite(fd, "header", 6, 0), 6);
+	memcpy(buf, "header", 6);
+	fill_seed(buf + (1 << 20), 3, STREAMED - (1 << 20));
+	write_chunks(fd, buf + (1 << 20), STREAMED - (1 << 20));
+	FX_OK(close(fd));
+	expect_file(p, buf, STREAMED);
+	restart();
+	expect_file(p, buf, STREAMED);
+	free(buf);
+}
+
+/* README: "For files written that way, set write_mode = stage". */
+MOUNT_TEST(streaming, going_back_works_with_write_mode_stage)
+{
+	need_object_store();
+	fx.backend_keys = "part_size = 5M\nwrite_mode = stage\n";
+	const struct fx_mount m[] = { { "s", "cluster", NULL } };
+	fx_start(NULL, m, 1);
+	unsigned char *buf = malloc(STREAMED);
+	cr_assert(buf);
+	const char *p = fx_mpath(0, "f");
+	int fd = FX_OK(open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644));
+	write_pattern(fd, buf, STREAMED, 4);
+	FX_EQ_INT(pwrite(fd, "header", 6, 0), 6);
+	memcpy(buf, "header", 6);
+	FX_OK(close(fd));
+	expect_file(p, buf, STREAMED);
+	restart();
+	expect_file(p, buf, STREAMED);
+	free(buf);
+}
+
+/* A multipart upload's metadata is fixed when it begins (its first
+ * part): what the writing descriptor sets later (cp -p: fchmod, fchown,
+ * futimens before close) must reach the store all the same, and what the
+ * mount shows after close must be what the store keeps. */
+MOUNT_TEST(streaming, attributes_set_while_streaming_are_kept)
+{
+	need_object_store();
+	fx.backend_keys = "part_size = 5M\n";
+	const struct fx_mount m[] = { { "s", "cluster", NULL } };
+	fx_start(NULL, m, 1);
+	unsigned char *buf = malloc(STREAMED);
+	cr_assert(buf);
+	const struct timespec ts[2] = { { 1000000000, 1 },
+					{ 1234567890, 123456789 } };
+	struct stat before, st;
+	/* set after the first part left, and none at all */
+	for (int set = 1; set >= 0; set--) {
+		const char *p = fx_mpath(0, set ? "set" : "plain");
+		int fd = FX_OK(open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644));
+		write_pattern(fd, buf, STREAMED, 5);
+		if (set) {
+			FX_OK(fchmod(fd, 0640));
+			FX_OK(fchown(fd, 1234, 5678));
+			FX_OK(futimens(fd, ts));
+		}
+		FX_OK(close(fd));
+		FX_OK(stat(p, &before));
+		if (set) {
+			FX_EQ_MODE(before.st_mode, S_IFREG | 0640);
+			FX_EQ_INT(before.st_uid, 1234);
+			FX_EQ_INT(before.st_gid, 5678);
+			FX_EQ_INT(before.st_mtim.tv_sec, ts[1].tv_sec);
+			FX_EQ_INT(before.st_mtim.tv_nsec, ts[1].tv_nsec);
+		}
+		restart();
+		FX_OK(stat(p, &st));
+		FX_EQ_MODE(st.st_mode, before.st_mode);
+		FX_EQ_INT(st.st_uid, before.st_uid);
+		FX_EQ_INT(st.st_gid, before.st_gid);
+		FX_EQ_INT(st.st_mtim.tv_sec, before.st_mtim.tv_sec);
+		FX_EQ_INT(st.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+		expect_file(p, buf, STREAMED);
+	}
+	free(buf);
+}

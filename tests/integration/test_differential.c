@@ -13,6 +13,16 @@
  * starts.  On an object store part_size is 5M, the smallest the s3 plugin
  * takes, and streams write past it: multipart uploads.
  *
+ * Durability: every SCOPEFS_DIFF_REMOUNT_EVERY ops and at the end of each
+ * sequence, the descriptors are closed, the daemon is stopped and a fresh
+ * one is started on the same store.  The whole tree is then compared with
+ * what the mount showed before the stop (modes, owners, sizes, link
+ * counts, mtimes to the nanosecond, symlink targets) and again with the
+ * reference.  On a cold object mount each entry is looked up by name
+ * before its directory is listed: a listing shows the mount's default mode
+ * and only a HEAD reads the metadata (README, "Listings"; test_s3 looks up
+ * by name for the same reason).
+ *
  * Environment:
  *   SCOPEFS_SEED            the fresh sequences' seed (default: from the
  *                           time and the pid); printed at the start
@@ -24,6 +34,11 @@
  *                           cache_ttl = 0, where a comparison is a HEAD
  *                           per entry and a GET per file; results are
  *                           compared every op)
+ *   SCOPEFS_DIFF_REMOUNT_EVERY  restart the daemon every k ops of a
+ *                           sequence (default: half the run's default op
+ *                           count, so that a replay with fewer ops
+ *                           restarts at the same steps; 0: only at the
+ *                           end of a sequence)
  *   SCOPEFS_DIFF_SKIP       operations to leave out, comma-separated
  *                           names as printed (e.g. "link,chmod"): for
  *                           triage, to look past one known divergence
@@ -39,7 +54,9 @@
  *     could only follow by undoing an O_TRUNC; the streaming suite below
  *     tests it.  Going back before the first part has left is generated:
  *     it must stage the file and succeed.
- * Everything else is compared as on any other backend.
+ * Everything else is compared as on any other backend.  A defect outside
+ * the object layer is modelled too, where it is (DEFECT): the mtimes the
+ * writeback cache keeps in the kernel.
  *
  * Names come from a small pool so that operations collide: renames over
  * existing entries, rmdir of non-empty directories, O_EXCL on existing
@@ -148,9 +165,10 @@ struct diff {
 	char label[128];           /* the configuration, as printed */
 	unsigned long long seed;
 	uint64_t rng;
-	int step, nops, every;
+	int step, nops, every, remount_every, restarts;
 	/* streaming: going back before a part that has left is refused */
 	int back_refused;
+	int writeback;             /* the kernel's writeback cache is on */
 	char top[2][PATH_MAX];     /* the reference directory, the mount */
 	char sub[32];              /* the sequence's directory in both */
 	char roots[2][PATH_MAX];   /* top/sub */
@@ -493,6 +511,11 @@ static void choose(struct diff *d, struct op *o)
 	}
 }
 
+static const char *ts_str(struct timespec t)
+{
+	return fx_fmt("%lld.%09ld", (long long)t.tv_sec, t.tv_nsec);
+}
+
 static const char *describe(const struct op *o)
 {
 	static char b[600];
@@ -819,9 +842,10 @@ static void show_history(const struct diff *d)
 		fprintf(stderr, "%s\n", d->hist[i % HIST]);
 	/* run.sh runs test_differential@BACKEND too for "test_differential" */
 	fprintf(stderr, "---- replay: SCOPEFS_SEED=%llu SCOPEFS_DIFF_OPS=%d "
-		"SCOPEFS_DIFF_CHECK_EVERY=1 %stests/run.sh test_differential%s%s "
-		"-- --filter 'differential/%s' ----\n", d->seed, d->step + 1,
-		fx_object_store() ? "" : "BACKEND_RUNS= ",
+		"SCOPEFS_DIFF_CHECK_EVERY=1 SCOPEFS_DIFF_REMOUNT_EVERY=%d %s"
+		"tests/run.sh test_differential%s%s -- --filter "
+		"'differential/%s' ----\n", d->seed, d->step + 1,
+		d->remount_every, fx_object_store() ? "" : "BACKEND_RUNS= ",
 		fx_object_store() ? "@" : "", fx_object_store()
 		? fx.backend->name : "", d->run->test);
 }
@@ -1057,6 +1081,113 @@ static void compare_slots(struct diff *d)
 	}
 }
 
+/* ---- stopping and starting the daemon ---------------------------------- */
+
+/* What the mount showed of one entry before the daemon stopped. */
+struct shown {
+	struct stat st;
+	char target[256];
+};
+
+/* Close every slot on both sides: close must agree too (it is where an
+ * object store uploads). */
+static void close_slots(struct diff *d)
+{
+	for (int i = 0; i < NSLOT; i++) {
+		struct slot *sl = &d->slot[i];
+		if (!sl->used)
+			continue;
+		struct res r[2] = { { 0 }, { 0 } };
+		for (int s = 0; s < 2; s++)
+			CALL(&r[s], close(sl->fd[s]));
+		if (r[REF].ret != r[MNT].ret)
+			DIVERGED(d, "seed %llu after step %d: closing slot #%d "
+				 "(opened as %s) before a restart: expected %s, "
+				 "saw %s", d->seed, d->step, i, sl->path,
+				 res_str(&r[REF]), res_str(&r[MNT]));
+		sl->used = 0;
+		sl->fd[REF] = sl->fd[MNT] = -1;
+	}
+}
+
+static void look(const char *path, struct shown *s)
+{
+	memset(s, 0, sizeof *s);
+	if (lstat(path, &s->st) < 0)
+		s->st.st_mode = 0; /* compared as "missing" */
+	ssize_t n = S_ISLNK(s->st.st_mode)
+			    ? readlink(path, s->target, sizeof s->target - 1)
+			    : -1;
+	s->target[n > 0 ? n : 0] = '\0';
+}
+
+/* Entry I of T as the mount shows it now must be what it showed before
+ * the restart: the fresh daemon knows only what the store kept. */
+static void compare_shown(struct diff *d, const struct tree *t, int i,
+			  const struct shown *was)
+{
+	struct shown now;
+	look(fx_fmt("%s/%s", d->top[MNT], t->path[i]), &now);
+	const struct stat *a = &was->st, *b = &now.st;
+	/* Not compared: with the writeback cache, a regular file's mtime
+	 * as the kernel kept it.  DEFECT (the writeback cache, on by
+	 * default for local in core/mount.c; the daemon's side of it is
+	 * core/fuse_ops.c and plugins/local, left to their owner): the
+	 * kernel stamps the mtime at write(2) and never sends it (no
+	 * SETATTR follows), the store gets the time the page writeback
+	 * reached the daemon, milliseconds to seconds later, and that is
+	 * what a restart shows. */
+	int kernel_kept = d->writeback && S_ISREG(a->st_mode);
+	int same_mtime = a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+			 a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+	if (a->st_mode != b->st_mode || a->st_uid != b->st_uid ||
+	    a->st_gid != b->st_gid || a->st_nlink != b->st_nlink ||
+	    a->st_size != b->st_size || (!same_mtime && !kernel_kept) ||
+	    strcmp(was->target, now.target))
+		DIVERGED(d, "seed %llu after step %d: %s after restart %d: "
+			 "expected what the mount showed before it: mode 0%o, "
+			 "owner %d:%d, %lu links, size %lld, mtime %s%s%s, saw "
+			 "mode 0%o, owner %d:%d, %lu links, size %lld, mtime "
+			 "%s%s%s", d->seed, d->step, t->path[i], d->restarts,
+			 a->st_mode, a->st_uid, a->st_gid,
+			 (unsigned long)a->st_nlink, (long long)a->st_size,
+			 ts_str(a->st_mtim), *was->target ? ", link to " : "",
+			 was->target, b->st_mode, b->st_uid, b->st_gid,
+			 (unsigned long)b->st_nlink, (long long)b->st_size,
+			 ts_str(b->st_mtim), *now.target ? ", link to " : "",
+			 now.target);
+}
+
+/* Stop the daemon, start a fresh one on the same store, and compare the
+ * whole tree again: with what the mount showed before (looked up by
+ * name, before any listing: see the top) and with the reference. */
+static void restart_and_compare(struct diff *d)
+{
+	static struct tree t;
+	static struct shown was[MAX_TREE];
+	close_slots(d);
+	compare_tree(d, "");
+	t.n = 0;
+	scan(&t, MAX_TREE, d->top[REF], "");
+	for (int i = 0; i < t.n; i++)
+		look(fx_fmt("%s/%s", d->top[MNT], t.path[i]), &was[i]);
+
+	fx_stop();
+	fx.stopped = 0;
+	FX_ASSERT(!fx.problem[0], "restart %d: %s", d->restarts + 1,
+		  fx.problem);
+	FX_ASSERT(WIFEXITED(fx.status) && WEXITSTATUS(fx.status) == 0,
+		  "restart %d: expected the daemon to exit 0 after SIGTERM, "
+		  "saw %s", d->restarts + 1, fx_status_str(fx.status));
+	/* keep the stopped daemon's log beside the new one's */
+	rename(fx.log, fx_fmt("%s.%d", fx.log, ++d->restarts));
+	fx_launch(NULL);
+
+	for (int i = 0; i < t.n; i++)
+		compare_shown(d, &t, i, &was[i]);
+	compare_tree(d, "");
+}
+
 /* ---- the run ----------------------------------------------------------- */
 
 /* Play NOPS ops of SEED in the directory SUB of both sides. */
@@ -1099,16 +1230,16 @@ static void play_sequence(struct diff *d, const char *sub,
 			compare_tree(d, sub);
 			compare_slots(d);
 		}
+		if (last || (d->remount_every &&
+			     (d->step + 1) % d->remount_every == 0))
+			restart_and_compare(d);
 	}
-	for (int i = 0; i < NSLOT; i++)
-		for (int s = 0; s < 2; s++)
-			if (d->slot[i].used && d->slot[i].fd[s] >= 0)
-				close(d->slot[i].fd[s]);
 	refresh(d);
 	fprintf(stderr, "differential (%s, %s): seed %llu: %d ops agreed: %d "
 		"succeeded (%d streams past a part), %d failed alike, the rest "
-		"were no-ops; %d entries at the end\n", fx.backend->name,
-		d->label, seed, d->nops, succeeded, multipart, errors, d->ent.n);
+		"were no-ops; %d entries at the end; %d restarts so far\n",
+		fx.backend->name, d->label, seed, d->nops, succeeded, multipart,
+		errors, d->ent.n, d->restarts);
 }
 
 /* A fresh seed per run, unless SCOPEFS_SEED gives one. */
@@ -1160,11 +1291,17 @@ static void run_differential(const struct run *run)
 		 obj ? run->stage ? ", write_mode = stage, part_size = 5M"
 				  : ", part_size = 5M" : "");
 	d.back_refused = obj && !run->stage && !wb;
-	d.nops = (int)env_ull("SCOPEFS_DIFF_OPS", obj ? run->obj_ops : 2500);
+	d.writeback = wb;
+	int def_ops = obj ? run->obj_ops : 2500;
+	d.nops = (int)env_ull("SCOPEFS_DIFF_OPS", def_ops);
 	d.every = (int)env_ull("SCOPEFS_DIFF_CHECK_EVERY",
 			       obj ? run->obj_every : 5);
 	if (d.every < 1)
 		d.every = 1;
+	/* from the default op count, so that a replay with fewer ops
+	 * restarts at the same steps */
+	d.remount_every = (int)env_ull("SCOPEFS_DIFF_REMOUNT_EVERY",
+				       def_ops / 2);
 	snprintf(d.top[REF], sizeof d.top[REF], "%s/reference", fx.dir);
 	FX_OK(mkdir(d.top[REF], 0755));
 	snprintf(d.top[MNT], sizeof d.top[MNT], "%s", fx.mnt[0]);
@@ -1179,8 +1316,9 @@ static void run_differential(const struct run *run)
 	unsigned long long fresh = fresh_seed();
 	fprintf(stderr, "differential (%s, %s): fixed seed %llu, then fresh "
 		"seed %llu (replay: SCOPEFS_SEED=%llu); %d ops each, trees "
-		"compared every %d%s%s%s\n", fx.backend->name, d.label,
-		run->fixed_seed, fresh, fresh, d.nops, d.every,
+		"compared every %d, the daemon restarted every %d and after "
+		"each%s%s%s\n", fx.backend->name, d.label, run->fixed_seed,
+		fresh, fresh, d.nops, d.every, d.remount_every,
 		getenv("SCOPEFS_DIFF_SKIP") ? "; skipping " : "",
 		getenv("SCOPEFS_DIFF_SKIP") ? getenv("SCOPEFS_DIFF_SKIP") : "",
 		obj ? "; object store: refusals modelled (see the top of "

@@ -172,18 +172,20 @@ int obj_stat(struct objfs *fs, const char *path, struct stat *st,
 	return r;
 }
 
-void inherit_setgid(struct objfs *fs, const char *path, struct stat *st)
+/* As Linux filesystems do (inode_init_owner): the group of a set-group-ID
+ * directory goes to what is created in it, and the bit to directories,
+ * so that a shared directory stays shared below. */
+void inherit_group(struct objfs *fs, const char *path, struct stat *st)
 {
 	const char *slash = strrchr(path, '/');
 	char parent[PATH_MAX];
 	struct stat pst;
 
-	if (slash)
-		snprintf(parent, sizeof parent, "%.*s", (int)(slash - path),
-			 path);
-	else
-		snprintf(parent, sizeof parent, ".");
-	if (obj_stat(fs, parent, &pst, NULL) < 0 || !(pst.st_mode & S_ISGID))
+	if (!slash)
+		return; /* the mount's root: never set-group-ID here */
+	snprintf(parent, sizeof parent, "%.*s", (int)(slash - path), path);
+	if (obj_stat(fs, parent, &pst, NULL) < 0 || !S_ISDIR(pst.st_mode) ||
+	    !(pst.st_mode & S_ISGID))
 		return;
 	st->st_gid = pst.st_gid;
 	if (S_ISDIR(st->st_mode))
@@ -393,7 +395,7 @@ static int o_mkdir(void *mnt, const char *path, mode_t mode,
 	st->st_mode = S_IFDIR | (mode & 07777);
 	st->st_uid = who->uid;
 	st->st_gid = who->gid;
-	inherit_setgid(fs, path, st);
+	inherit_group(fs, path, st);
 	now_ts(&st->st_mtim);
 	st->st_ctim = st->st_atim = st->st_mtim;
 	if ((r = put_marker(fs, path, st)) < 0)
@@ -528,7 +530,7 @@ static int o_symlink(void *mnt, const char *target, const char *path,
 	st->st_mode = S_IFLNK | 0777;
 	st->st_uid = who->uid;
 	st->st_gid = who->gid;
-	inherit_setgid(fs, path, st);
+	inherit_group(fs, path, st);
 	st->st_size = (off_t)strlen(target);
 	now_ts(&st->st_mtim);
 	st->st_ctim = st->st_atim = st->st_mtim;

@@ -198,12 +198,20 @@ static int sync_locked(struct objfs *fs, struct ofile *of)
 		cache_drop(&fs->cache, of->path);
 		return -EIO;
 	}
+	if ((r = upload_settle_meta(fs, of)) < 0)
+		log_error("%s: '%s' is stored, but not the attributes set "
+			  "while it uploaded: close/fsync fails with EIO",
+			  fs->p.label, of->path);
 	of->dirty = 0;
 	of->meta_dirty = 0;
 	of->in_store = 1;
 	if (of->state == OF_STREAM)
 		of->state = OF_CLEAN;
 	of->st.st_blocks = (of->st.st_size + 511) / 512;
+	if (r < 0) {
+		cache_drop(&fs->cache, of->path);
+		return -EIO;
+	}
 	cache_put(&fs->cache, of->path, 1, &of->st, of->etag, fs->p.ttl, 0);
 	return 0;
 }
@@ -320,7 +328,7 @@ int objfs_create(void *mnt, const char *path, int flags, mode_t mode,
 	st->st_mode = S_IFREG | (mode & 07777);
 	st->st_uid = who->uid;
 	st->st_gid = who->gid;
-	inherit_setgid(fs, path, st);
+	inherit_group(fs, path, st);
 	clock_gettime(CLOCK_REALTIME, &st->st_mtim);
 	st->st_atim = st->st_ctim = st->st_mtim;
 	if (!(of = ofile_get(fs, path, st, "", 0, &fresh)))
@@ -396,9 +404,15 @@ ssize_t objfs_write(void *mnt, void *fh, const void *buf, size_t size,
 		off = of->st.st_size;
 	end = (uint64_t)off + size;
 	if (of->state == OF_STREAM &&
-	    (uint64_t)off < of->streamed + of->buflen)
-		r = stage_begin(fs, of); /* a rewrite: stage if still can */
-	else if (of->state == OF_CLEAN)
+	    (uint64_t)off < of->streamed + of->buflen) {
+		/* A rewrite: stage if still can.  If not (parts have left),
+		 * the upload can no longer hold what the file was made to
+		 * say: fail it too, so that close reports EIO and the
+		 * previous object stays, instead of storing the file
+		 * without this write. */
+		if ((r = stage_begin(fs, of)) < 0)
+			of->err = r;
+	} else if (of->state == OF_CLEAN)
 		r = stage_begin(fs, of);
 	if (r == 0 && of->state == OF_STREAM)
 		r = stream_write(fs, of, buf, size, (uint64_t)off);
@@ -418,7 +432,7 @@ int objfs_truncate(void *mnt, const char *path, void *fh, off_t size)
 {
 	struct objfs *fs = mnt;
 	struct ofile *of = fh ? ((struct ofh *)fh)->of : NULL;
-	int r = 0, own = 0, fresh;
+	int r = 0, own = 0, fresh, same = 0;
 
 	if (!of && path && (of = ofile_find(fs, path)))
 		own = 1;
@@ -450,6 +464,8 @@ int objfs_truncate(void *mnt, const char *path, void *fh, off_t size)
 			of->dirty = 1;
 			touch(of);
 		}
+	} else {
+		same = 1;
 	}
 	/* truncate(2) without an open file: nobody will close it. */
 	if (r == 0 && !fh)
@@ -457,6 +473,13 @@ int objfs_truncate(void *mnt, const char *path, void *fh, off_t size)
 	pthread_mutex_unlock(&of->lock);
 	if (own)
 		ofile_put(fs, of);
+	if (r == 0 && same && fh) {
+		/* ftruncate(2) to the size the file has: Linux moves the
+		 * mtime all the same, and the kernel leaves that to us. */
+		static const struct timespec now[2] = { { 0, UTIME_OMIT },
+							{ 0, UTIME_NOW } };
+		r = objfs_fs_ops.utimens(mnt, NULL, fh, now);
+	}
 	return r;
 }
 

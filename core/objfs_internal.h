@@ -139,7 +139,8 @@ struct ofile {
 	int in_store;        /* the base object exists in the store */
 	int dirty;           /* changes not yet in the store */
 	int unlinked;        /* removed while open: never upload */
-	int meta_dirty;      /* mode/owner/times changed while open */
+	int meta_dirty;      /* mode/owner/times changed while open (since
+			      * the multipart upload began, if one has) */
 	int failed;          /* a streamed upload failed: its bytes are gone,
 			      * every later close/fsync says EIO */
 	struct stat st;      /* attributes, st_size the logical size */
@@ -153,6 +154,10 @@ struct ofile {
 	uint64_t streamed;   /* bytes already handed to parts */
 	int inflight;        /* parts being uploaded */
 	int err;             /* first failure of a part, -errno */
+	/* A multipart upload takes its metadata when it is created, from
+	 * of->st as it was then; its mtime then was upload_mtime. */
+	int upload_meta;
+	struct timespec upload_mtime;
 
 	/* OF_STAGED */
 	int fd;
@@ -212,6 +217,7 @@ int stream_finish(struct objfs *fs, struct ofile *of);
 void stream_abort(struct objfs *fs, struct ofile *of);
 int stage_begin(struct objfs *fs, struct ofile *of);
 int stage_upload(struct objfs *fs, struct ofile *of);
+int upload_settle_meta(struct objfs *fs, struct ofile *of);
 
 /* objfs_read.c */
 ssize_t ra_read(struct objfs *fs, struct ofile *of, char *buf, size_t len,
@@ -231,10 +237,9 @@ int head_stat(struct objfs *fs, const char *key, struct stat *st,
  * store (HEAD of the key, then a listing of "PATH/"). */
 int obj_stat(struct objfs *fs, const char *path, struct stat *st,
 	     char etag[SCOPEFS_ETAG_MAX]);
-/* A new node PATH (attributes in st) under a set-group-ID directory takes
- * that directory's group, and a new directory the bit too, as the kernel
- * does on a native filesystem. */
-void inherit_setgid(struct objfs *fs, const char *path, struct stat *st);
+/* A new entry PATH of attributes ST in a set-group-ID directory takes
+ * the directory's group (a directory its set-group-ID bit too). */
+void inherit_group(struct objfs *fs, const char *path, struct stat *st);
 /* "a/b" -> key "a/b" (file) or "a/b/" (directory marker or list prefix);
  * "." -> "" */
 int obj_key(const char *path, int dir, char *key, size_t size);

@@ -97,8 +97,9 @@ int head_stat(struct objfs *fs, const char *key, struct stat *st,
 
 	memset(&a, 0, sizeof a);
 	stat_from_object(fs, st, NULL, dir);
-	/* zero: whether the metadata sets a time shows */
-	st->st_mtim = st->st_ctim = (struct timespec){0, 0};
+	/* Not a time: left so when the metadata has none (any time, the
+	 * epoch included, can be one). */
+	st->st_mtim.tv_nsec = st->st_ctim.tv_nsec = -1;
 	host_clear_error();
 	r = fs->o->head(fs->pm, key, &a, meta_apply, st);
 	if (r < 0)
@@ -110,11 +111,11 @@ int head_stat(struct objfs *fs, const char *key, struct stat *st,
 		st->st_mode = meta.st_mode;
 		st->st_uid = meta.st_uid;
 		st->st_gid = meta.st_gid;
-		if (meta.st_mtim.tv_sec || meta.st_mtim.tv_nsec)
+		if (meta.st_mtim.tv_nsec != -1)
 			st->st_mtim = st->st_ctim = st->st_atim = meta.st_mtim;
 		/* no stored change time (an older scopefs, another tool):
 		 * the modification time, as a listing shows it */
-		if (meta.st_ctim.tv_sec || meta.st_ctim.tv_nsec)
+		if (meta.st_ctim.tv_nsec != -1)
 			st->st_ctim = meta.st_ctim;
 	}
 	if (etag)

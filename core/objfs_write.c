@@ -78,6 +78,9 @@ static int submit_part(struct objfs *fs, struct ofile *of, char *buf,
 					  of->path, r);
 		}
 		of->next_part = 1;
+		of->upload_meta = 1;
+		of->upload_mtime = of->st.st_mtim;
+		of->meta_dirty = 0; /* what it has is in the upload now */
 	}
 	if (fs->o->max_parts && of->next_part > fs->o->max_parts) {
 		log_error("%s: '%s' needs more than %u parts", fs->p.label,
@@ -190,6 +193,7 @@ void stream_abort(struct objfs *fs, struct ofile *of)
 	of->streamed = 0;
 	of->next_part = 0;
 	of->err = 0;
+	of->upload_meta = 0;
 }
 
 static int put_whole(struct objfs *fs, struct ofile *of, const char *buf,
@@ -257,6 +261,39 @@ int stream_finish(struct objfs *fs, struct ofile *of)
 	if (r == 0)
 		snprintf(of->etag, sizeof of->etag, "%s", a.etag);
 	return r;
+}
+
+/* After a completed multipart upload (of->lock held): the object has the
+ * metadata of when the upload began, often parts before the last write.
+ * Attributes set since (fchmod, fchown, futimens on the writing
+ * descriptor, as cp -p does) are written now, with the mtime they leave;
+ * otherwise the mtime shown becomes the one the store keeps, so that the
+ * file does not change once its attributes are read back from there. */
+int upload_settle_meta(struct objfs *fs, struct ofile *of)
+{
+	struct scopefs_object_meta meta[5];
+	struct scopefs_object_attr a;
+	char bufs[5][32];
+	size_t n;
+	int r;
+
+	if (!of->upload_meta)
+		return 0;
+	of->upload_meta = 0;
+	if (!of->meta_dirty) {
+		of->st.st_mtim = of->st.st_ctim = of->upload_mtime;
+		return 0;
+	}
+	if (!fs->o->copy || !(fs->o->flags & SCOPEFS_OBJ_CAN_COPY))
+		return -EOPNOTSUPP; /* no way to change metadata in place */
+	memset(&a, 0, sizeof a);
+	n = meta_from_stat(&of->st, meta, bufs);
+	host_clear_error();
+	r = fs->o->copy(fs->pm, of->path, of->path, meta, n, &a);
+	if (r < 0)
+		return objfs_fail(fs, "copy (metadata)", of->path, r);
+	snprintf(of->etag, sizeof of->etag, "%s", a.etag);
+	return 0;
 }
 
 /* ---- staging ---- */

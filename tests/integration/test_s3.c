@@ -24,432 +24,11 @@
 
 #define M(rel) fx_mpath(0, rel)
 
-/* ---- suite ------------------------------------------------------------- */
+#define OBJECT_TEST_BACKEND "s3"
+#include "object_test.h"
 
-/* Processes a test starts besides the fixture's daemon; each is guarded
- * by a watchdog that kills it (and unmounts) if the test process dies. */
-struct extra {
-	pid_t pid;
-	pid_t watchdog;
-	int watch_fd;
-	char mnt[PATH_MAX]; /* unmounted when the watchdog fires, or "" */
-	char log[PATH_MAX];
-};
-
-static struct extra proxy, daemon_b, server_k;
-
-static void use_s3(void)
-{
-	setenv("SCOPEFS_TEST_BACKEND", "s3", 1);
-	umask(022);
-}
-
-static void guard(struct extra *x)
-{
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return;
-	fflush(NULL);
-	pid_t w = fork();
-	if (w < 0) {
-		close(p[0]);
-		close(p[1]);
-		return;
-	}
-	if (w > 0) {
-		close(p[0]);
-		x->watchdog = w;
-		x->watch_fd = p[1];
-		return;
-	}
-	setsid();
-	for (int fd = 3; fd < 1024; fd++)
-		if (fd != p[0])
-			close(fd);
-	char c;
-	ssize_t r;
-	do
-		r = read(p[0], &c, 1);
-	while (r < 0 && errno == EINTR);
-	if (r == 1)
-		_exit(0);
-	kill(x->pid, SIGTERM);
-	for (int i = 0; i < 300 && kill(x->pid, 0) == 0; i++)
-		fx_sleep_ms(10);
-	kill(x->pid, SIGKILL);
-	if (x->mnt[0]) {
-		pid_t u = fork();
-		if (u == 0) {
-			int nul = open("/dev/null", O_WRONLY);
-			dup2(nul, 2);
-			execlp("fusermount3", "fusermount3", "-u", "-z", x->mnt,
-			       (char *)NULL);
-			_exit(127);
-		}
-		if (u > 0)
-			waitpid(u, NULL, 0);
-	}
-	_exit(0);
-}
-
-static void unguard(struct extra *x)
-{
-	if (!x->watchdog)
-		return;
-	(void)!write(x->watch_fd, "x", 1);
-	close(x->watch_fd);
-	waitpid(x->watchdog, NULL, 0);
-	x->watchdog = 0;
-}
-
-/* Stop X (SIGTERM, SIGKILL after 10 s); returns its wait status. */
-static int stop_extra(struct extra *x, int sig)
-{
-	int status = 0;
-	if (x->pid > 0) {
-		kill(x->pid, sig);
-		if (!fx_wait_timeout(x->pid, &status, 10000)) {
-			kill(x->pid, SIGKILL);
-			waitpid(x->pid, &status, 0);
-		}
-	}
-	x->pid = 0;
-	unguard(x);
-	if (x->mnt[0] && fx_is_mounted(x->mnt))
-		fx_sh(10, NULL, "fusermount3 -u -z '%s'", x->mnt);
-	return status;
-}
-
-static void s3_fini(void)
-{
-	stop_extra(&daemon_b, SIGTERM);
-	stop_extra(&proxy, SIGTERM);
-	stop_extra(&server_k, SIGKILL);
-	fx_teardown();
-}
-
-TestSuite(s3, .init = use_s3, .fini = s3_fini, .timeout = 300);
-
-/* ---- helpers ----------------------------------------------------------- */
-
-static void need_s3(void)
-{
-	fx_prepare_dir(); /* skips or fails when the server does not answer */
-	cr_assert(fx.backend->object_store, "expected the s3 backend");
-}
-
-/* Stop the daemon, require a clean exit, start it again on the same
- * configuration: every cache, the kernel's and the daemon's, is cold. */
-static void remount(void)
-{
-	fx_stop();
-	fx.stopped = 0;
-	FX_ASSERT(!fx.problem[0], "remount: %s", fx.problem);
-	FX_ASSERT(WIFEXITED(fx.status) && WEXITSTATUS(fx.status) == 0,
-		  "remount: expected the daemon to exit 0 after SIGTERM, saw %s",
-		  fx_status_str(fx.status));
-	fx_launch(NULL);
-}
-
-static long vm_kib(pid_t pid, const char *field)
-{
-	char path[64], line[256];
-	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-	FILE *f = fopen(path, "r");
-	long v = -1;
-	size_t fl = strlen(field);
-	while (f && fgets(line, sizeof line, f))
-		if (!strncmp(line, field, fl) && line[fl] == ':')
-			v = strtol(line + fl + 1, NULL, 10);
-	if (f)
-		fclose(f);
-	return v;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* Deterministic data: 8 bytes of a splitmix64 stream per 8 bytes of file,
- * so any block can be regenerated to compare. */
-static void fill_block(uint64_t *w, size_t words, uint64_t seed, uint64_t off)
-{
-	for (size_t i = 0; i < words; i++) {
-		uint64_t z = seed + (off / 8 + i + 1) * 0x9E3779B97F4A7C15ull;
-		z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-		z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-		w[i] = z ^ (z >> 31);
-	}
-}
-
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static ssize_t read_full(int fd, void *buf, size_t len)
-{
-	size_t got = 0;
-	while (got < len) {
-		ssize_t n = read(fd, (char *)buf + got, len - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (ssize_t)got;
-}
-
-/* Write SIZE bytes of pattern SEED to PATH through the mount. */
-static void put_pattern(const char *path, size_t size, uint64_t seed)
-{
-	const size_t chunk = 1 << 20;
-	uint64_t *b = malloc(chunk);
-	cr_assert(b);
-	int fd = FX_OK(open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644));
-	for (size_t off = 0; off < size; off += chunk) {
-		size_t n = size - off < chunk ? size - off : chunk;
-		fill_block(b, (n + 7) / 8, seed, off);
-		FX_ASSERT(write_all(fd, b, n) == 0, "write %s at %zu: %s", path,
-			  off, fx_errname(errno));
-	}
-	FX_OK(close(fd));
-	free(b);
-}
-
-/* Does PATH hold exactly SIZE bytes of pattern SEED?  NULL if so, else
- * what differs (a static string). */
-static const char *check_pattern(const char *path, size_t size,
-				 uint64_t seed)
-{
-	static char why[PATH_MAX + 128];
-	const size_t chunk = 1 << 20;
-	struct stat st;
-	if (stat(path, &st) < 0) {
-		snprintf(why, sizeof why, "stat %s: %s", path,
-			 fx_errname(errno));
-		return why;
-	}
-	if ((size_t)st.st_size != size) {
-		snprintf(why, sizeof why, "stat %s: expected size %zu, saw "
-			 "%lld", path, size, (long long)st.st_size);
-		return why;
-	}
-	int fd = open(path, O_RDONLY);
-	if (fd < 0) {
-		snprintf(why, sizeof why, "open %s: %s", path,
-			 fx_errname(errno));
-		return why;
-	}
-	uint64_t *want = malloc(chunk), *got = malloc(chunk + 8);
-	cr_assert(want && got);
-	why[0] = '\0';
-	for (size_t off = 0; !why[0]; off += chunk) {
-		ssize_t n = read_full(fd, got, chunk);
-		size_t want_n = size - off < chunk ? size - off : chunk;
-		if (n < 0) {
-			snprintf(why, sizeof why, "read %s at %zu: %s", path,
-				 off, fx_errname(errno));
-		} else if (off >= size) {
-			if (n != 0)
-				snprintf(why, sizeof why, "read %s: expected the "
-					 "end at %zu, saw %zd more bytes", path,
-					 size, n);
-			break;
-		} else if ((size_t)n != want_n) {
-			snprintf(why, sizeof why, "read %s at %zu: expected "
-				 "%zu bytes, saw %zd", path, off, want_n, n);
-		} else {
-			fill_block(want, (want_n + 7) / 8, seed, off);
-			if (memcmp(got, want, want_n)) {
-				size_t i = 0;
-				while (((unsigned char *)got)[i] ==
-				       ((unsigned char *)want)[i])
-					i++;
-				snprintf(why, sizeof why, "read %s: first "
-					 "difference at byte %zu of %zu", path,
-					 off + i, size);
-			}
-		}
-	}
-	close(fd);
-	free(want);
-	free(got);
-	return why[0] ? why : NULL;
-}
-
-/* PATH must hold exactly SIZE bytes of pattern SEED. */
-static void expect_pattern(const char *path, size_t size, uint64_t seed)
-{
-	const char *why = check_pattern(path, size, seed);
-	FX_ASSERT(!why, "%s", why);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* DIR must list exactly WANT (any order), "." and ".." aside. */
-static void expect_listing(const char *dir, const char *const *want, int n)
-{
-	DIR *d = opendir(dir);
-	FX_ASSERT(d, "opendir %s: %s", dir, fx_errname(errno));
-	char *got[256];
-	int k = 0;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		FX_ASSERT(k < 256, "listing %s: more than 256 entries", dir);
-		got[k++] = strdup(e->d_name);
-	}
-	closedir(d);
-	const char **w = malloc((n + 1) * sizeof *w);
-	cr_assert(w);
-	if (n)
-		memcpy(w, want, n * sizeof *w);
-	if (k) /* qsort(NULL, 0) is undefined */
-		qsort(got, k, sizeof *got, cmp_str);
-	if (n)
-		qsort(w, n, sizeof *w, cmp_str);
-	for (int i = 0; i < k || i < n; i++) {
-		const char *g = i < k ? got[i] : "(end)";
-		const char *x = i < n ? w[i] : "(end)";
-		FX_ASSERT(!strcmp(g, x), "listing %s, sorted entry %d: expected "
-			  "\"%s\", saw \"%s\" (%d entries expected, %d seen)",
-			  dir, i, x, g, n, k);
-	}
-	for (int i = 0; i < k; i++)
-		free(got[i]);
-	free(w);
-}
-
-/* Sleep until the monotonic clock reads T (now_s()). */
-static void sleep_until(double t)
-{
-	double d;
-	while ((d = t - now_s()) > 0)
-		fx_sleep_ms((long)(d * 1000) + 1);
-}
-
-/* Read directory DIR in full (what ls does); the names are not kept. */
-static void list_names(const char *dir)
-{
-	DIR *d = opendir(dir);
-	FX_ASSERT(d, "opendir %s: %s", dir, fx_errname(errno));
-	while (readdir(d))
-		;
-	closedir(d);
-}
-
-static void expect_text(const char *path, const char *want)
-{
-	char buf[4096];
-	ssize_t n = fx_read_file(path, buf, sizeof buf);
-	FX_ASSERT(n >= 0, "read %s: expected \"%s\", saw error %s", path, want,
-		  fx_errname(errno));
-	FX_EQ_STR(buf, want);
-}
-
-/* ---- a second daemon and a server of our own ---------------------------- */
-
-/* A config at PATH with one mount MNT on the fixture's s3 backend section
- * (the same bucket prefix as the fixture's mounts), PORT the server's, a
- * cache_dir of its own. */
-static void write_config(const char *path, const char *mnt, const char *port,
-			 const char *mount_keys)
-{
-	FILE *f = fopen(path, "w");
-	cr_assert(f, "fopen %s: %s", path, strerror(errno));
-	fchmod(fileno(f), 0600);
-	const char *lvl = getenv("SCOPEFS_TEST_LOG_LEVEL");
-	fprintf(f, "[scopefs]\nlog_level = %s\ncache_dir = %s.cache\n\n",
-		lvl && *lvl ? lvl : "info", path);
-	fprintf(f, "[identity]\ncloud_id = cld_1\nuser_id = usr_1\n"
-		   "workload = job\nworkload_id = job_1\n\n");
-	const char *base = strrchr(fx.dir, '/');
-	fprintf(f, fx.backend->section, fx.dir, port, base ? base + 1 : fx.dir);
-	fprintf(f, "\n[mount %s]\nbackend = default\nscope = cluster\n%s", mnt,
-		mount_keys ? mount_keys : "");
-	fclose(f);
-}
-
-/* Start a daemon on CONF whose one mount is X->mnt; wait for the mount. */
-static void start_daemon_b(struct extra *x, const char *conf)
-{
-	char *argv[] = { fx.bin, "mount", "-f", (char *)conf, NULL };
-	x->pid = fx_spawn(argv, x->log, x->log);
-	FX_ASSERT(x->pid > 0, "cannot run %s: %s", fx.bin, strerror(errno));
-	guard(x);
-	for (long waited = 0;; waited += 20) {
-		int status;
-		if (waitpid(x->pid, &status, WNOHANG) == x->pid) {
-			x->pid = 0;
-			fx_print_file("second daemon", x->log, 16384);
-			FX_FAIL("expected the second daemon to mount %s, saw it "
-				"exit: %s", x->mnt, fx_status_str(status));
-		}
-		if (fx_is_mounted(x->mnt))
-			return;
-		if (waited > FX_MOUNT_TIMEOUT_MS) {
-			fx_print_file("second daemon", x->log, 16384);
-			FX_FAIL("expected %s mounted by the second daemon within "
-				"%d ms", x->mnt, FX_MOUNT_TIMEOUT_MS);
-		}
-		fx_sleep_ms(20);
-	}
-}
-
-static void stop_daemon_b(struct extra *x)
-{
-	int status = stop_extra(x, SIGTERM);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		fx_print_file("second daemon", x->log, 16384);
-	FX_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		  "expected the second daemon to exit 0 after SIGTERM, saw %s",
-		  fx_status_str(status));
-}
-
-/* A free TCP port on 127.0.0.1 (bound and released). */
-static int free_port(void)
-{
-	int s = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_storage ss;
-	struct addrinfo hints = { .ai_family = AF_INET,
-				  .ai_socktype = SOCK_STREAM }, *ai = NULL;
-	if (s < 0 || getaddrinfo("127.0.0.1", "0", &hints, &ai) || !ai ||
-	    bind(s, ai->ai_addr, ai->ai_addrlen) < 0)
-		return -1;
-	socklen_t l = sizeof ss;
-	getsockname(s, (struct sockaddr *)&ss, &l);
-	int port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	freeaddrinfo(ai);
-	close(s);
-	return port;
-}
-
-static const char *srv_dir(void)
-{
-	const char *d = getenv("SRV_DIR");
-	return d && *d ? d : "tests/servers";
-}
+TestSuite(s3, .init = use_object_backend, .fini = object_fini,
+	  .timeout = 300);
 
 /* Start s3rver (as tests/servers/servers.sh does) on PORT with its data in
  * DATA; wait until it answers. */
@@ -581,7 +160,7 @@ MOUNT_TEST(s3, cold_ls_l_costs_one_list_per_thousand_entries_and_no_head,
 	   .timeout = 240)
 {
 	enum { N = 300, SIZE = 4096 };
-	need_s3();
+	need_object_backend();
 	const char *port = start_proxy(fx_server_port(fx.backend));
 	setenv(fx.backend->port_env, port, 1);
 	const struct fx_mount m[] = {
@@ -638,7 +217,7 @@ MOUNT_TEST(s3, cold_ls_l_costs_one_list_per_thousand_entries_and_no_head,
 MOUNT_TEST(s3, large_sequential_write_keeps_daemon_memory_bounded,
 	   .timeout = 600)
 {
-	need_s3();
+	need_object_backend();
 	if (getenv("ASAN_OPTIONS"))
 		FX_SKIP("under AddressSanitizer the daemon's RSS says nothing "
 			"about its buffers (shadow memory, quarantine)");
@@ -697,7 +276,7 @@ MOUNT_TEST(s3, large_sequential_write_keeps_daemon_memory_bounded,
 MOUNT_TEST(s3, two_daemons_on_one_prefix_see_each_others_writes,
 	   .timeout = 120)
 {
-	need_s3();
+	need_object_backend();
 	const struct fx_mount m[] = { { "a", "cluster", NULL } };
 	fx_start(NULL, m, 1);
 	snprintf(daemon_b.mnt, sizeof daemon_b.mnt, "%s/mnt/b", fx.dir);
@@ -790,7 +369,7 @@ MOUNT_TEST(s3, two_daemons_on_one_prefix_see_each_others_writes,
 MOUNT_TEST(s3, server_killed_during_a_large_write_fails_close_with_eio,
 	   .timeout = 300)
 {
-	need_s3();
+	need_object_backend();
 	/* a server of our own, on its own port and data directory */
 	int kport = free_port();
 	FX_ASSERT(kport > 0, "no free port: %s", strerror(errno));
@@ -893,7 +472,7 @@ static void expect_refused(const char *conf, const char *want,
 MOUNT_TEST(s3, wrong_credentials_and_missing_bucket_refuse_the_mount,
 	   .timeout = 120)
 {
-	need_s3();
+	need_object_backend();
 	const char *mnt = fx_fmt("%s/mnt/refused", fx.dir);
 	char mp[PATH_MAX], conf[PATH_MAX];
 	snprintf(mp, sizeof mp, "%s", mnt);
@@ -944,7 +523,7 @@ static const char *const awkward[] = {
 
 MOUNT_TEST(s3, awkward_names_create_list_read_rename_delete, .timeout = 240)
 {
-	need_s3();
+	need_object_backend();
 	const struct fx_mount m[] = { { "cluster_storage", "cluster", NULL } };
 	fx_start(NULL, m, 1);
 	const char *dir = "d ir+%(1)&=~!*", *dir2 = "d2 ü+%20(x)";
@@ -987,7 +566,7 @@ MOUNT_TEST(s3, awkward_names_create_list_read_rename_delete, .timeout = 240)
 
 MOUNT_TEST(s3, attributes_and_symlinks_survive_a_remount, .timeout = 120)
 {
-	need_s3();
+	need_object_backend();
 	const struct fx_mount m[] = { { "cluster_storage", "cluster", NULL } };
 	fx_start(NULL, m, 1);
 	char data[5000];
@@ -1058,7 +637,7 @@ MOUNT_TEST(s3, attributes_and_symlinks_survive_a_remount, .timeout = 120)
 MOUNT_TEST(s3, attributes_the_mount_set_survive_its_own_listings,
 	   .timeout = 60)
 {
-	need_s3();
+	need_object_backend();
 	const struct fx_mount m[] = { { "cluster_storage", "cluster", NULL } };
 	fx_start(NULL, m, 1);
 	/* larger than 1 KiB: listed without a HEAD */
@@ -1101,7 +680,7 @@ MOUNT_TEST(s3, attributes_the_mount_set_survive_its_own_listings,
 
 MOUNT_TEST(s3, repeated_listings_keep_directories_visible, .timeout = 60)
 {
-	need_s3();
+	need_object_backend();
 	const struct fx_mount m[] = { { "cluster_storage", "cluster", NULL } };
 	fx_start(NULL, m, 1);
 	FX_OK(mkdir(M("p"), 0755));

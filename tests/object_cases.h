@@ -1,0 +1,389 @@
+/*
+ * object_cases: the end-to-end cases every object-store backend must pass,
+ * in suite "objects", shared by test_s3.c and test_azblob.c: request counts
+ * on the wire (through tests/helpers/countproxy), bounded memory on a large
+ * write, two daemons on one prefix, the server killed mid-write.  Include
+ * after object_test.h and after defining, in the including file:
+ *   start_server(x, port, data)   a server of the test's own on PORT
+ *   OBJECT_LIST_MARK              what a listing's query carries
+ *   OBJECT_SERVER_SETTLE_MS       how long the server needs to keep a
+ *                                 write across a SIGKILL (0 for most)
+ * and TestSuite(objects, .init = use_object_backend, .fini = object_fini).
+ */
+#ifndef SCOPEFS_TEST_OBJECT_CASES_H
+#define SCOPEFS_TEST_OBJECT_CASES_H
+
+/* ---- request counting --------------------------------------------------- */
+
+/* Start the counting proxy in front of the test server; returns its port
+ * (a static string) and leaves the request log in proxy.log's twin. */
+static char reqlog[PATH_MAX];
+
+static const char *start_proxy(const char *target_port)
+{
+	char bin[PATH_MAX];
+	const char *env = getenv("SCOPEFS_COUNTPROXY");
+	if (env && *env) {
+		snprintf(bin, sizeof bin, "%s", env);
+	} else {
+		snprintf(bin, sizeof bin, "%s", fx.bin);
+		char *slash = strrchr(bin, '/');
+		snprintf(slash ? slash + 1 : bin,
+			 sizeof bin - (slash ? (size_t)(slash + 1 - bin) : 0),
+			 "tests/bin/helpers/countproxy");
+	}
+	FX_ASSERT(access(bin, X_OK) == 0, "expected the counting proxy %s "
+		  "(make build-tests, or set SCOPEFS_COUNTPROXY), saw %s", bin,
+		  strerror(errno));
+	snprintf(reqlog, sizeof reqlog, "%s/requests.log", fx.dir);
+	snprintf(proxy.log, sizeof proxy.log, "%s/proxy.out", fx.dir);
+	char *argv[] = { bin, (char *)target_port, reqlog, "0", NULL };
+	proxy.mnt[0] = '\0';
+	proxy.pid = fx_spawn(argv, proxy.log, proxy.log);
+	FX_ASSERT(proxy.pid > 0, "cannot run %s: %s", bin, strerror(errno));
+	guard(&proxy);
+	static char port[16];
+	for (int i = 0; i < 500; i++) {
+		char buf[64] = "";
+		if (fx_read_file(proxy.log, buf, sizeof buf) > 0 &&
+		    strchr(buf, '\n')) {
+			snprintf(port, sizeof port, "%d", atoi(buf));
+			if (fx_port_answers(port))
+				return port;
+		}
+		fx_sleep_ms(10);
+	}
+	FX_FAIL("expected the counting proxy to print its port, saw nothing "
+		"in %s", proxy.log);
+	return NULL;
+}
+
+struct reqs {
+	int list, head, get, put, post, del, other, total;
+	char *lines; /* malloc'd, for messages */
+};
+
+static long reqlog_mark(void)
+{
+	struct stat st;
+	return stat(reqlog, &st) == 0 ? (long)st.st_size : 0;
+}
+
+/* The requests logged since MARK, by kind: LIST is a listing (a GET
+ * whose query has OBJECT_LIST_MARK), GET an object read; PUT counts an
+ * object written whole or a part of one. */
+static struct reqs reqs_since(long mark)
+{
+	struct reqs r = { 0 };
+	size_t len = 0;
+	char *all = fx_slurp(reqlog, &len);
+	cr_assert(all, "read %s", reqlog);
+	char *s = (size_t)mark <= len ? all + mark : all + len;
+	r.lines = strdup(s);
+	for (char *line = strtok(s, "\n"); line; line = strtok(NULL, "\n")) {
+		r.total++;
+		if (!strncmp(line, "GET ", 4))
+			(*(strstr(line, OBJECT_LIST_MARK) ? &r.list : &r.get))++;
+		else if (!strncmp(line, "HEAD ", 5))
+			r.head++;
+		else if (!strncmp(line, "PUT ", 4))
+			r.put++;
+		else if (!strncmp(line, "POST ", 5))
+			r.post++;
+		else if (!strncmp(line, "DELETE ", 7))
+			r.del++;
+		else
+			r.other++;
+	}
+	free(all);
+	return r;
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+MOUNT_TEST(objects, cold_ls_l_costs_one_list_per_thousand_entries_and_no_head,
+	   .timeout = 240)
+{
+	enum { N = 300, SIZE = 4096 };
+	need_object_backend();
+	const char *port = start_proxy(fx_server_port(fx.backend));
+	setenv(fx.backend->port_env, port, 1);
+	const struct fx_mount m[] = {
+		{ "cluster_storage", "cluster", "cache_ttl = 30\n" },
+	};
+	fx_start(NULL, m, 1);
+
+	FX_OK(mkdir(M("many"), 0755));
+	char data[SIZE];
+	memset(data, 'x', sizeof data);
+	for (int i = 0; i < N; i++)
+		FX_OK(fx_write_file(M(fx_fmt("many/file-%04d", i)), data,
+				    sizeof data, 0644));
+	remount();
+
+	/* the directory itself is looked up first: its own HEADs and probe
+	 * are not part of listing it */
+	struct stat st;
+	FX_OK(stat(M("many"), &st));
+	long mark = reqlog_mark();
+	char *out = NULL;
+	int rc = fx_sh(60, &out, "ls -l '%s' | wc -l", M("many"));
+	FX_ASSERT(rc == 0 && atoi(out) == N + 1, "ls -l %s: expected %d "
+		  "lines, saw rc %d: %s", M("many"), N + 1, rc, out);
+	free(out);
+	struct reqs r = reqs_since(mark);
+	int lists = (N + 999) / 1000;
+	fprintf(stderr, OBJECT_TEST_BACKEND ": cold ls -l of %d files of %d bytes: %d requests "
+		"(%d LIST, %d HEAD, %d GET)\n", N, SIZE, r.total, r.list,
+		r.head, r.get);
+	FX_ASSERT(r.list == lists && r.head == 0 && r.total == lists,
+		  "cold ls -l of %d files: expected %d LIST and nothing else, "
+		  "saw %d LIST, %d HEAD, %d GET, %d other requests:\n%s", N,
+		  lists, r.list, r.head, r.get, r.total - r.list - r.head - r.get,
+		  r.lines);
+	free(r.lines);
+
+	/* a new small file in the directory just listed: one PUT */
+	mark = reqlog_mark();
+	int fd = FX_OK(open(M("many/new-file"), O_WRONLY | O_CREAT | O_EXCL,
+			    0644));
+	FX_ASSERT(write_all(fd, data, sizeof data) == 0, "write: %s",
+		  fx_errname(errno));
+	FX_OK(close(fd));
+	r = reqs_since(mark);
+	fprintf(stderr, OBJECT_TEST_BACKEND ": create+write+close of a %d-byte file: %d "
+		"requests (%d PUT)\n", SIZE, r.total, r.put);
+	FX_ASSERT(r.put == 1 && r.total == 1, "create, write %d bytes, close "
+		  "in a listed directory: expected exactly one PUT, saw %d "
+		  "requests:\n%s", SIZE, r.total, r.lines);
+	free(r.lines);
+}
+
+MOUNT_TEST(objects, large_sequential_write_keeps_daemon_memory_bounded,
+	   .timeout = 600)
+{
+	need_object_backend();
+	if (getenv("ASAN_OPTIONS"))
+		FX_SKIP("under AddressSanitizer the daemon's RSS says nothing "
+			"about its buffers (shadow memory, quarantine)");
+	const char *mib_env = getenv("SCOPEFS_BIG_MIB");
+	size_t mib = mib_env && *mib_env ? strtoul(mib_env, NULL, 10) : 2048;
+	const size_t chunk = 1 << 20, size = mib << 20;
+	/* 64 MiB for the daemon itself, plus the object layer's memory
+	 * budget, by default (upload_parallelism + 4) x part_size =
+	 * (16 + 4) x 8 MiB (README, the s3 plugin's tunables) */
+	const long limit_mib = 64 + (16 + 4) * 8;
+	const struct fx_mount m[] = { { "cluster_storage", "cluster", NULL } };
+	fx_start(NULL, m, 1);
+	long base = vm_kib(fx.pid, "VmHWM");
+
+	uint64_t *b = malloc(chunk);
+	cr_assert(b);
+	double t0 = now_s();
+	int fd = FX_OK(open(M("big"), O_WRONLY | O_CREAT | O_TRUNC, 0644));
+	int werr = 0;
+	size_t off = 0;
+	for (; off < size && !werr; off += chunk) {
+		fill_block(b, chunk / 8, 42, off);
+		if (write_all(fd, b, chunk) < 0)
+			werr = errno;
+	}
+	int cerr = close(fd) < 0 ? errno : 0;
+	double tw = now_s() - t0;
+	long hwm_write = vm_kib(fx.pid, "VmHWM");
+	free(b);
+
+	t0 = now_s();
+	const char *bad = werr || cerr ? NULL : check_pattern(M("big"), size, 42);
+	double tr = now_s() - t0;
+	long hwm_read = vm_kib(fx.pid, "VmHWM");
+	/* gigabytes stay out of the server's data directory, pass or fail */
+	(void)unlink(M("big"));
+	FX_ASSERT(!werr, "write at %zu of %zu: %s", off - chunk, size,
+		  fx_errname(werr));
+	FX_ASSERT(!cerr, "close after writing %zu bytes: %s", size,
+		  fx_errname(cerr));
+	FX_ASSERT(!bad, "%s", bad);
+	fprintf(stderr, OBJECT_TEST_BACKEND ": %zu MiB sequential: write+close %.1f s (%.0f "
+		"MiB/s), read back and compared %.1f s (%.0f MiB/s); daemon "
+		"VmHWM %ld MiB at start, %ld MiB after the write, %ld MiB "
+		"after the read\n", mib, tw, mib / tw, tr, mib / tr,
+		base / 1024, hwm_write / 1024, hwm_read / 1024);
+	FX_ASSERT(hwm_write > 0 && hwm_write / 1024 < limit_mib,
+		  "writing %zu MiB: expected the daemon's peak RSS below %ld "
+		  "MiB (64 MiB + the default memory_budget), saw %ld MiB", mib,
+		  limit_mib, hwm_write / 1024);
+	FX_ASSERT(hwm_read / 1024 < limit_mib, "reading %zu MiB back: "
+		  "expected the daemon's peak RSS below %ld MiB, saw %ld MiB",
+		  mib, limit_mib, hwm_read / 1024);
+}
+
+MOUNT_TEST(objects, two_daemons_on_one_prefix_see_each_others_writes,
+	   .timeout = 120)
+{
+	need_object_backend();
+	const struct fx_mount m[] = { { "a", "cluster", NULL } };
+	fx_start(NULL, m, 1);
+	snprintf(daemon_b.mnt, sizeof daemon_b.mnt, "%s/mnt/b", fx.dir);
+	snprintf(daemon_b.log, sizeof daemon_b.log, "%s/daemon-b.log", fx.dir);
+	mkdir(daemon_b.mnt, 0755);
+	const char *conf_b = fx_fmt("%s/b.conf", fx.dir);
+	char conf[PATH_MAX];
+	snprintf(conf, sizeof conf, "%s", conf_b);
+#define A(rel) fx_mpath(0, rel)
+#define MB(rel) fx_fmt("%s/%s", daemon_b.mnt, rel)
+
+	/* cache_ttl = 0 on B: A's close is visible at B's next open */
+	write_config(conf, daemon_b.mnt, fx_server_port(fx.backend),
+		     "cache_ttl = 0\n");
+	start_daemon_b(&daemon_b, conf);
+	FX_OK(fx_write_file(A("f"), "version-1", 9, 0644));
+	expect_text(MB("f"), "version-1");
+	FX_OK(fx_write_file(A("f"), "version-two, longer", 19, 0644));
+	expect_text(MB("f"), "version-two, longer");
+	FX_OK(fx_write_file(A("f"), "v3", 2, 0644));
+	expect_text(MB("f"), "v3");
+	/* and the other way round, a new name included */
+	FX_OK(fx_write_file(MB("g"), "from b", 6, 0644));
+	fx_sleep_ms(1100); /* A's cache_ttl is 1: a lookup may be cached */
+	expect_text(A("g"), "from b");
+	stop_daemon_b(&daemon_b);
+
+	/* cache_ttl = 30 on B: an open still asks the store, so the first
+	 * open after A's close sees A's content, however long the TTL. */
+	write_config(conf, daemon_b.mnt, fx_server_port(fx.backend),
+		     "cache_ttl = 30\n");
+	start_daemon_b(&daemon_b, conf);
+	expect_text(MB("f"), "v3");
+	FX_OK(fx_write_file(A("f"), "version-4 is here", 17, 0644));
+	expect_text(MB("f"), "version-4 is here");
+	FX_OK(fx_write_file(A("f"), "5", 1, 0644));
+	expect_text(MB("f"), "5");
+	stop_daemon_b(&daemon_b);
+
+	/* cache_ttl = 2 on B: names and attributes are at most 2 s older
+	 * than what the store said, the kernel's cache and the daemon's
+	 * together.  B lists the directory at t0; A then adds a name and
+	 * grows f.  A lookup on B before t0 + 2 may be answered from the
+	 * listing, but the kernel must not keep that answer past t0 + 2. */
+	write_config(conf, daemon_b.mnt, fx_server_port(fx.backend),
+		     "cache_ttl = 2\n");
+	start_daemon_b(&daemon_b, conf);
+	const double ttl = 2;
+	struct stat st;
+	/* over 1 KiB: a listing gives the attributes of such a file (one
+	 * smaller could be a symlink, which only a HEAD tells) */
+	static char big[3000];
+	memset(big, 'x', sizeof big);
+	FX_OK(fx_write_file(A("f"), big, 2000, 0644));
+	double t0 = now_s();
+	list_names(daemon_b.mnt);
+	double listed = now_s();
+	FX_OK(fx_write_file(A("new"), "new name", 8, 0644));
+	FX_OK(fx_write_file(A("f"), big, 3000, 0644));
+	sleep_until(t0 + ttl * 0.6);
+	int r = lstat(MB("new"), &st);
+	int e = errno;
+	FX_OK(lstat(MB("f"), &st));
+	off_t early_size = st.st_size;
+	double asked = now_s();
+	if (asked < t0 + ttl) {
+		/* still within B's TTL: the listing's answer may stand */
+		FX_ASSERT(r < 0 && e == ENOENT, "B looked up a name A made "
+			  "after B's listing, %.2f s into B's TTL of 2 s: "
+			  "expected the listing's ENOENT, saw %s",
+			  asked - t0, r == 0 ? "it" : fx_errname(e));
+		FX_ASSERT(early_size == 2000, "expected B's stat of f within "
+			  "its TTL to show the listed size 2000, saw %lld",
+			  (long long)early_size);
+	}
+	sleep_until(listed + ttl + 0.05);
+	FX_ASSERT(lstat(MB("new"), &st) == 0, "B's listing ended %.2f s "
+		  "ago (cache_ttl = 2): expected A's new name to show, saw %s",
+		  now_s() - listed, fx_errname(errno));
+	FX_OK(lstat(MB("f"), &st));
+	FX_ASSERT(st.st_size == 3000, "B's listing ended %.2f s ago "
+		  "(cache_ttl = 2): expected f's new size 3000, saw %lld", now_s() - listed,
+		  (long long)st.st_size);
+	expect_text(MB("new"), "new name");
+	stop_daemon_b(&daemon_b);
+#undef A
+#undef MB
+}
+
+MOUNT_TEST(objects, server_killed_during_a_large_write_fails_close_with_eio,
+	   .timeout = 300)
+{
+	need_object_backend();
+	/* a server of our own, on its own port and data directory */
+	int kport = free_port();
+	FX_ASSERT(kport > 0, "no free port: %s", strerror(errno));
+	char kdata[PATH_MAX], kport_s[16];
+	snprintf(kdata, sizeof kdata, "%s/serverk", fx.dir);
+	snprintf(kport_s, sizeof kport_s, "%d", kport);
+	snprintf(server_k.log, sizeof server_k.log, "%s/serverk.log", fx.dir);
+	start_server(&server_k, kport, kdata);
+	setenv(fx.backend->port_env, kport_s, 1);
+	const struct fx_mount m[] = { { "cluster_storage", "cluster", NULL } };
+	fx_start(NULL, m, 1);
+
+	const size_t old_size = 3 << 20, total = 200u << 20, chunk = 1 << 20;
+	put_pattern(M("big"), old_size, 1);
+	/* some servers keep what they stored in memory a while (Azurite) */
+	fx_sleep_ms(OBJECT_SERVER_SETTLE_MS);
+
+	uint64_t *b = malloc(chunk);
+	cr_assert(b);
+	int fd = FX_OK(open(M("big"), O_WRONLY | O_TRUNC));
+	size_t off = 0;
+	int werr = 0;
+	for (; off < total; off += chunk) {
+		if (off == total / 2) {
+			/* half streamed: parts are up or in flight */
+			kill(server_k.pid, SIGKILL);
+			waitpid(server_k.pid, NULL, 0);
+			server_k.pid = 0;
+			unguard(&server_k);
+		}
+		fill_block(b, chunk / 8, 2, off);
+		if (write_all(fd, b, chunk) < 0) {
+			werr = errno;
+			break;
+		}
+	}
+	free(b);
+	FX_ASSERT(!werr || werr == EIO, "write at %zu after the server died: "
+		  "expected success or EIO, saw %s", off, fx_errname(werr));
+	double t0 = now_s();
+	errno = 0;
+	int rc = close(fd);
+	int cerr = errno;
+	double tc = now_s() - t0;
+	fprintf(stderr, OBJECT_TEST_BACKEND ": server killed at %zu MiB of %zu: writes %s at "
+		"%zu MiB, close() = %d %s after %.1f s\n", total / 2 >> 20,
+		total >> 20, werr ? fx_errname(werr) : "succeeded", off >> 20,
+		rc, rc ? fx_errname(cerr) : "", tc);
+	FX_ASSERT(rc == -1 && cerr == EIO, "close() after the server died "
+		  "during the upload: expected -1 EIO, saw %d %s", rc,
+		  rc ? fx_errname(cerr) : "(success)");
+	FX_ASSERT(tc <= 60, "close() after the server died: expected an "
+		  "answer within 60 s, saw %.1f s", tc);
+
+	/* the same server again, on the same data: the old object is there,
+	 * whole, and nothing partial is listed */
+	start_server(&server_k, kport, kdata);
+	fx_sleep_ms(1100); /* past cache_ttl = 1 */
+	const char *one[] = { "big" };
+	expect_listing(M(""), one, 1);
+	expect_pattern(M("big"), old_size, 1);
+
+	/* and the mount works on without a remount */
+	FX_OK(fx_write_file(M("after"), "after the restart", 17, 0644));
+	expect_text(M("after"), "after the restart");
+	put_pattern(M("big"), 20u << 20, 3);
+	expect_pattern(M("big"), 20u << 20, 3);
+	const char *two[] = { "after", "big" };
+	expect_listing(M(""), two, 2);
+}
+
+#endif

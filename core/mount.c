@@ -136,6 +136,18 @@ int mount_start(struct mount *m, const struct cfg_mount *cfg,
 			 "core can serve", m->label, p->desc.name);
 		return -ENOTSUP;
 	}
+	/* The kernel's writeback cache keeps pages, sizes and times in the
+	 * kernel: on a store other machines write, close-to-open would be
+	 * lost, and the object layer's ETag checks and times went wrong
+	 * under it (ESTALE after a directory rename, utimens undone). */
+	if (cfg->writeback_cache == CFG_YES && !p->has_fs) {
+		snprintf(err, errlen, "%s: writeback_cache = yes: backend %s "
+			 "(plugin %s) is an object store, which other machines "
+			 "write; the kernel's writeback cache is only for "
+			 "filesystem plugins (use auto or no)", m->label,
+			 be->cfg->name, p->desc.name);
+		return -EINVAL;
+	}
 	pthread_mutex_init(&m->lock, NULL);
 	m->call_lock = pick_lock(m);
 	m->ttl = cfg->cache_ttl;

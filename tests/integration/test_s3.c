@@ -147,6 +147,10 @@ MOUNT_TEST(s3, wrong_credentials_and_missing_bucket_refuse_the_mount,
 	write_config(conf, mp, port, NULL);
 	chmod(conf, 0644);
 	expect_refused(conf, "chmod 600", "keys in a mode 0644 config");
+	/* the kernel's writeback cache on a store other machines write */
+	write_config(conf, mp, port, "writeback_cache = yes\n");
+	expect_refused(conf, "writeback_cache = yes: backend default (plugin "
+		       "s3) is an object store", "writeback_cache = yes");
 }
 
 /* Names that need escaping in URLs, XML or signatures. */

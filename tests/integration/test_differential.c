@@ -1836,16 +1836,24 @@ enum { STREAMED = 3 * PART + (1 << 20) }; /* three parts and some */
 
 TestSuite(streaming, .fini = fx_teardown, .timeout = 300);
 
-/* README: "Going back before data that has already streamed fails with
- * EIO"; close() then fails with EIO too and the previous object stays. */
-MOUNT_TEST(streaming, going_back_before_streamed_data_fails_and_keeps_the_old_object)
+/* A mount of the object store with BACKEND_KEYS (small parts), and a
+ * buffer of STREAMED bytes for the file a streaming test writes. */
+static unsigned char *start_streaming(const char *backend_keys)
 {
 	need_object_store();
-	fx.backend_keys = "part_size = 5M\n";
+	fx.backend_keys = backend_keys;
 	const struct fx_mount m[] = { { "s", "cluster", NULL } };
 	fx_start(NULL, m, 1);
 	unsigned char *buf = malloc(STREAMED);
 	cr_assert(buf);
+	return buf;
+}
+
+/* README: "Going back before data that has already streamed fails with
+ * EIO"; close() then fails with EIO too and the previous object stays. */
+MOUNT_TEST(streaming, going_back_before_streamed_data_fails_and_keeps_the_old_object)
+{
+	unsigned char *buf = start_streaming("part_size = 5M\n");
 	const char *old = "the previous version";
 	FX_OK(fx_write_file(fx_mpath(0, "f"), old, strlen(old), 0644));
 
@@ -1874,12 +1882,7 @@ MOUNT_TEST(streaming, going_back_before_streamed_data_fails_and_keeps_the_old_ob
  * is staged from there on and uploads at close. */
 MOUNT_TEST(streaming, going_back_before_the_first_part_left_stages_the_file)
 {
-	need_object_store();
-	fx.backend_keys = "part_size = 5M\n";
-	const struct fx_mount m[] = { { "s", "cluster", NULL } };
-	fx_start(NULL, m, 1);
-	unsigned char *buf = malloc(STREAMED);
-	cr_assert(buf);
+	unsigned char *buf = start_streaming("part_size = 5M\n");
 	const char *p = fx_mpath(0, "f");
 	int fd = FX_OK(open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644));
 	write_pattern(fd, buf, 1 << 20, 2);
@@ -1897,12 +1900,7 @@ MOUNT_TEST(streaming, going_back_before_the_first_part_left_stages_the_file)
 /* README: "For files written that way, set write_mode = stage". */
 MOUNT_TEST(streaming, going_back_works_with_write_mode_stage)
 {
-	need_object_store();
-	fx.backend_keys = "part_size = 5M\nwrite_mode = stage\n";
-	const struct fx_mount m[] = { { "s", "cluster", NULL } };
-	fx_start(NULL, m, 1);
-	unsigned char *buf = malloc(STREAMED);
-	cr_assert(buf);
+	unsigned char *buf = start_streaming("part_size = 5M\nwrite_mode = stage\n");
 	const char *p = fx_mpath(0, "f");
 	int fd = FX_OK(open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644));
 	write_pattern(fd, buf, STREAMED, 4);
@@ -1921,12 +1919,7 @@ MOUNT_TEST(streaming, going_back_works_with_write_mode_stage)
  * mount shows after close must be what the store keeps. */
 MOUNT_TEST(streaming, attributes_set_while_streaming_are_kept)
 {
-	need_object_store();
-	fx.backend_keys = "part_size = 5M\n";
-	const struct fx_mount m[] = { { "s", "cluster", NULL } };
-	fx_start(NULL, m, 1);
-	unsigned char *buf = malloc(STREAMED);
-	cr_assert(buf);
+	unsigned char *buf = start_streaming("part_size = 5M\n");
 	const struct timespec ts[2] = { { 1000000000, 1 },
 					{ 1234567890, 123456789 } };
 	struct stat before, st;

@@ -11,7 +11,7 @@
 
 static const char *const core_keys[] = {
 	"part_size", "upload_parallelism", "readahead_max", "memory_budget",
-	"write_mode", NULL,
+	"write_mode", "exclusive_create", NULL,
 };
 
 int objfs_is_core_key(const char *key)
@@ -77,6 +77,14 @@ int objfs_parse_key(struct objfs_params *p, const char *key,
 		snprintf(err, errlen, "'%s': use stream or stage", value);
 		return -EINVAL;
 	}
+	if (strcmp(key, "exclusive_create") == 0) {
+		if (strcmp(value, "store") == 0 || strcmp(value, "local") == 0) {
+			p->excl_local = value[0] == 'l';
+			return 0;
+		}
+		snprintf(err, errlen, "'%s': use store or local", value);
+		return -EINVAL;
+	}
 	snprintf(err, errlen, "not an object-layer key");
 	return -EINVAL;
 }
@@ -109,6 +117,15 @@ int objfs_open(const struct scopefs_object_ops *o, void *pmnt,
 	uint64_t budget;
 	int r;
 
+	if (o->meta_max && o->meta_max < META_MOST) {
+		/* Every object carries mode, owner and times: a store that
+		 * cannot hold them would answer each write with an error. */
+		log_error("%s: the plugin allows %u bytes of metadata per "
+			  "object; the object layer needs up to %d",
+			  p->label, o->meta_max, META_MOST);
+		free(fs);
+		return -EINVAL;
+	}
 	if (!fs)
 		return -ENOMEM;
 	fs->o = o;

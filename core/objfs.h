@@ -19,6 +19,8 @@ struct objfs_params {
 	uint64_t readahead_max;   /* largest readahead window per file */
 	uint64_t memory_budget;   /* bytes of part and readahead buffers */
 	int stage_all;            /* write_mode = stage: always stage on disk */
+	int excl_local;           /* exclusive_create = local: O_EXCL checked
+				   * by this daemon only, not by the store */
 	double ttl;               /* attribute/entry/negative cache TTL, s */
 	const char *cache_dir;    /* where staged files live */
 	uid_t uid;                /* owner of objects without metadata */

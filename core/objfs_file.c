@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "backend.h"
 #include "log.h"
 #include "objfs_internal.h"
 
@@ -317,6 +318,35 @@ int objfs_open_file(void *mnt, const char *path, int flags, void **fh)
 	return r;
 }
 
+/* O_EXCL across machines: the empty object is stored now, on the
+ * condition that no object has its name, so that of two machines creating
+ * one lock file only one succeeds.  The file is then clean: closing it
+ * unwritten costs nothing more; writes upload at close as usual. */
+static int create_in_store(struct objfs *fs, struct ofile *of)
+{
+	struct scopefs_object_meta meta[5];
+	struct scopefs_object_attr a = { 0 };
+	char bufs[5][32];
+	size_t n = meta_from_stat(&of->st, meta, bufs);
+	int r;
+
+	host_clear_error();
+	r = fs->o->put_new(fs->pm, of->path, "", 0, meta, n, &a);
+	if (r == -EEXIST) {
+		/* Another machine made it since our lookup: forget what
+		 * the caches said, so the next lookup asks the store. */
+		cache_drop(&fs->cache, of->path);
+		return r;
+	}
+	if (r < 0)
+		return objfs_fail(fs, "put", of->path, r);
+	snprintf(of->etag, sizeof of->etag, "%s", a.etag);
+	of->in_store = 1;
+	of->dirty = 0;
+	cache_put(&fs->cache, of->path, 1, &of->st, of->etag, fs->p.ttl, 0);
+	return 0;
+}
+
 int objfs_create(void *mnt, const char *path, int flags, mode_t mode,
 		 const struct scopefs_caller *who, void **fh, struct stat *st)
 {
@@ -338,6 +368,9 @@ int objfs_create(void *mnt, const char *path, int flags, mode_t mode,
 		r = -EEXIST;
 	else
 		r = fresh || (flags & O_TRUNC) ? start_empty(fs, of, flags) : 0;
+	if (r == 0 && fresh && (flags & O_EXCL) && fs->o->put_new &&
+	    !fs->p.excl_local)
+		r = create_in_store(fs, of);
 	*st = of->st;
 	pthread_mutex_unlock(&of->lock);
 	if (!r)

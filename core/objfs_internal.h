@@ -225,6 +225,9 @@ ssize_t ra_read(struct objfs *fs, struct ofile *of, char *buf, size_t len,
 void ra_drop(struct objfs *fs, struct ofile *of);
 
 /* objfs_meta.c: POSIX attributes <-> user metadata */
+/* The most bytes of metadata meta_from_stat gives (keys and values):
+ * 20 of keys, three 10-digit ids and two 30-character times. */
+#define META_MOST 110
 size_t meta_from_stat(const struct stat *st,
 		      struct scopefs_object_meta meta[5], char bufs[5][32]);
 void stat_from_object(struct objfs *fs, struct stat *st,

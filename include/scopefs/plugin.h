@@ -38,7 +38,7 @@ extern "C" {
 #endif
 
 #define SCOPEFS_ABI_MAJOR 1
-#define SCOPEFS_ABI_MINOR 1
+#define SCOPEFS_ABI_MINOR 2
 
 /* The one symbol the core looks up with dlsym(). */
 #define SCOPEFS_PLUGIN_ENTRY scopefs_plugin_entry
@@ -229,7 +229,7 @@ struct scopefs_fs_ops {
 };
 
 /*
- * Object-store plugins (ABI 1.1).  The core's object layer turns these
+ * Object-store plugins (ABI 1.1; 1.2 appended put_new and meta_max).  The core's object layer turns these
  * primitives into POSIX: directories from common prefixes and "dir/"
  * markers, attribute/entry/negative caches, readahead, streaming multipart
  * uploads, staging of random writes, rename as copy + delete, and POSIX
@@ -341,6 +341,23 @@ struct scopefs_object_ops {
 	int (*mpu_complete)(void *mnt, void *upload,
 			    struct scopefs_object_attr *out);
 	int (*mpu_abort)(void *mnt, void *upload);
+
+	/* ---- ABI 1.2 ---- */
+
+	/* Store KEY only if no object has that key, atomically in the store
+	 * (S3 and Azure: If-None-Match: *; GCS: ifGenerationMatch=0);
+	 * -EEXIST if one does, without calling set_error.  The core uses it
+	 * for open(O_CREAT|O_EXCL), so that lock files hold across machines.
+	 * Optional: NULL makes O_EXCL exclusive within one daemon only. */
+	int (*put_new)(void *mnt, const char *key, const void *buf, size_t len,
+		       const struct scopefs_object_meta *meta, size_t nmeta,
+		       struct scopefs_object_attr *out);
+	/* Most bytes of user metadata one object may carry, counting each
+	 * pair as strlen(key) + strlen(value) as the core passes them (the
+	 * plugin subtracts its own prefixes: S3 2 KiB less "x-amz-meta-" per
+	 * key).  The core refuses what would not fit before it asks.  0: no
+	 * stated limit. */
+	uint32_t meta_max;
 };
 
 /* The description a plugin hands the core.  Grows by appending. */

@@ -66,6 +66,8 @@ static const struct scopefs_object_ops object_ops = {
 	.mpu_part = az_mpu_part,
 	.mpu_complete = az_mpu_complete,
 	.mpu_abort = az_mpu_abort,
+	.put_new = az_put_new,
+	.meta_max = AZ_META_MAX,
 };
 
 static const struct scopefs_plugin plugin = {

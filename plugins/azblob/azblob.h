@@ -23,6 +23,9 @@
  * for 0, Bearer tokens, account SAS sv=2021-08-06). */
 #define AZ_API_VERSION "2021-08-06"
 #define AZ_MAX_PUT (5000ull << 20)
+/* Metadata per blob: 8 KiB of names and values together (Azure docs,
+ * "Setting and retrieving properties and metadata"). */
+#define AZ_META_MAX 8192
 #define AZ_MAX_BLOCK (4000ull << 20)
 #define AZ_MAX_BLOCKS 50000u
 #define AZ_LIST_PAGE 5000u

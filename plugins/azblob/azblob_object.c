@@ -161,11 +161,13 @@ static int put_blob(struct az_mount *m, const char *op, const char *key,
 	}
 	r.key = full;
 	rc = az_send(m, &r, &resp);
-	if (rc < 0) {
+	if (rc < 0 && if_none_match &&
+	    (resp.status == 409 || resp.status == 412)) {
+		/* 409 BlobAlreadyExists (412 from servers that say so): the
+		 * caller's answer, not a failure to log. */
+		rc = -EEXIST;
+	} else if (rc < 0) {
 		rc = az_fail(m, &r, &resp, rc);
-		/* 409 BlobAlreadyExists, or 412 from servers that say so. */
-		if (if_none_match && (rc == -EBUSY || rc == -ESTALE))
-			rc = -EEXIST;
 	} else if (out) {
 		http_attr_from_headers(&resp, out);
 		out->size = len;

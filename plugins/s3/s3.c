@@ -69,6 +69,8 @@ static const struct scopefs_object_ops object_ops = {
 	.mpu_part = s3_mpu_part,
 	.mpu_complete = s3_mpu_complete,
 	.mpu_abort = s3_mpu_abort,
+	.put_new = s3_put_new,
+	.meta_max = S3_META_MAX,
 };
 
 static const struct scopefs_plugin plugin = {

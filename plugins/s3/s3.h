@@ -21,6 +21,9 @@
 #define S3_MAX_PART (5ull << 30)
 #define S3_MAX_PARTS 10000u
 #define S3_MAX_PUT (5ull << 30)
+/* User metadata per object: 2 KiB of keys and values (AWS S3 docs,
+ * "User-defined object metadata"). */
+#define S3_META_MAX 2048
 #define S3_LIST_PAGE 1000u
 #define S3_MAX_KEY 1024 /* bytes of a full key */
 
@@ -132,6 +135,10 @@ ssize_t s3_get(void *mnt, const char *key, uint64_t off, void *buf,
 int s3_put(void *mnt, const char *key, const void *buf, size_t len,
 	   const struct scopefs_object_meta *meta, size_t nmeta,
 	   struct scopefs_object_attr *out);
+/* Conditional create: -EEXIST if KEY exists (If-None-Match: *). */
+int s3_put_new(void *mnt, const char *key, const void *buf, size_t len,
+	       const struct scopefs_object_meta *meta, size_t nmeta,
+	       struct scopefs_object_attr *out);
 int s3_remove(void *mnt, const char *key);
 int s3_list(void *mnt, const char *prefix, const char *delimiter,
 	    char token[SCOPEFS_TOKEN_MAX], scopefs_list_fn fn, void *ctx);

@@ -84,14 +84,18 @@ ssize_t s3_get(void *mnt, const char *key, uint64_t off, void *buf,
 	return rc;
 }
 
-int s3_put(void *mnt, const char *key, const void *buf, size_t len,
-	   const struct scopefs_object_meta *meta, size_t nmeta,
-	   struct scopefs_object_attr *out)
+/* PUT Object; IF_NONE_MATCH "*" stores it only if the key is free (S3
+ * answers 412 PreconditionFailed, or 409 ConditionalRequestConflict when
+ * another conditional write to the key is in flight). */
+static int put_object(struct s3_mount *m, const char *op, const char *key,
+		      const void *buf, size_t len,
+		      const struct scopefs_object_meta *meta, size_t nmeta,
+		      const char *if_none_match,
+		      struct scopefs_object_attr *out)
 {
-	struct s3_mount *m = mnt;
 	struct http_response resp;
-	struct http_pair *h = NULL;
-	struct s3_req r = { .op = "put", .name = key, .method = "PUT",
+	struct http_pair *mh = NULL, *h = NULL;
+	struct s3_req r = { .op = op, .name = key, .method = "PUT",
 			    .body = buf, .body_len = len };
 	char *full = NULL;
 	int rc;
@@ -101,22 +105,31 @@ int s3_put(void *mnt, const char *key, const void *buf, size_t len,
 	if ((rc = s3_key_check(m, r.op, key, 0)) < 0)
 		return rc;
 	if (len > S3_MAX_PUT) {
-		m->host->set_error(m->host, "put '%s': %zu bytes is more than "
-				   "a single PUT takes", key, len);
+		m->host->set_error(m->host, "%s '%s': %zu bytes is more than "
+				   "a single PUT takes", op, key, len);
 		return -EFBIG;
 	}
-	rc = s3_meta_headers(m, r.op, key, meta, nmeta, &h);
-	if (rc < 0)
+	if ((rc = s3_meta_headers(m, r.op, key, meta, nmeta, &mh)) < 0)
 		return rc;
+	rc = -ENOMEM;
+	if (!(h = calloc(nmeta + 1, sizeof *h)))
+		goto out;
+	for (size_t i = 0; i < nmeta; i++)
+		h[r.nheaders++] = mh[i];
+	if (if_none_match)
+		h[r.nheaders++] = (struct http_pair){ "If-None-Match",
+						      if_none_match };
 	if (!(full = s3_key_full(m, r.op, key))) {
-		free(h);
-		return -errno;
+		rc = -errno;
+		goto out;
 	}
 	r.key = full;
 	r.headers = h;
-	r.nheaders = nmeta;
 	rc = s3_send(m, &r, &resp);
-	if (rc < 0) {
+	if (rc < 0 && if_none_match &&
+	    (resp.status == 412 || resp.status == 409)) {
+		rc = -EEXIST; /* not a failure: the caller's answer */
+	} else if (rc < 0) {
 		rc = s3_fail(m, &r, &resp, rc);
 	} else if (out) {
 		/* No Last-Modified in a PUT answer: its Date is the time
@@ -125,9 +138,26 @@ int s3_put(void *mnt, const char *key, const void *buf, size_t len,
 		out->size = len;
 	}
 	http_response_free(&resp);
+out:
 	free(full);
 	free(h);
+	free(mh);
 	return rc;
+}
+
+int s3_put(void *mnt, const char *key, const void *buf, size_t len,
+	   const struct scopefs_object_meta *meta, size_t nmeta,
+	   struct scopefs_object_attr *out)
+{
+	return put_object(mnt, "put", key, buf, len, meta, nmeta, NULL, out);
+}
+
+int s3_put_new(void *mnt, const char *key, const void *buf, size_t len,
+	       const struct scopefs_object_meta *meta, size_t nmeta,
+	       struct scopefs_object_attr *out)
+{
+	return put_object(mnt, "put_new", key, buf, len, meta, nmeta, "*",
+			  out);
 }
 
 int s3_remove(void *mnt, const char *key)

@@ -105,6 +105,8 @@
 	X(scopefs_object_ops, mpu_part, 96)                                   \
 	X(scopefs_object_ops, mpu_complete, 104)                              \
 	X(scopefs_object_ops, mpu_abort, 112)                                 \
+	X(scopefs_object_ops, put_new, 120)                                   \
+	X(scopefs_object_ops, meta_max, 128)                                  \
                                                                               \
 	X(scopefs_object_attr, size, 0)                                       \
 	X(scopefs_object_attr, mtime, 8)                                      \
@@ -119,11 +121,11 @@
 	X(scopefs_host, 80)                                                   \
 	X(scopefs_caller, 16)                                                 \
 	X(scopefs_fs_ops, 232)                                                \
-	X(scopefs_object_ops, 120)                                            \
+	X(scopefs_object_ops, 136)                                            \
 	X(scopefs_object_attr, 152)                                           \
 	X(scopefs_object_meta, 16)
 
-_Static_assert(SCOPEFS_ABI_MAJOR == 1 && SCOPEFS_ABI_MINOR == 1,
+_Static_assert(SCOPEFS_ABI_MAJOR == 1 && SCOPEFS_ABI_MINOR == 2,
 	       "the ABI version changed: review the pins in test_abi.c");
 
 #if PINNED

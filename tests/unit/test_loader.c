@@ -249,6 +249,38 @@ Test(loader, loads_an_object_plugin)
 	loader_unload(p);
 }
 
+/* A store plugin built for ABI 1.1 keeps loading under 1.2: what 1.2
+ * appended (put_new, meta_max) reads as absent, whatever lies past the
+ * plugin's struct_size. */
+Test(loader, object_plugin_of_abi_1_1_loads_without_put_new)
+{
+	struct plugin *p = NULL;
+	char err[512];
+
+	cr_assert_eq(loader_load(fixture("object_abi_1_1"), NULL, &p, err,
+				 sizeof(err)),
+		     0, "%s", err);
+	cr_assert(p->has_obj);
+	cr_assert_not_null(p->obj.mpu_abort);
+	cr_assert_null(p->obj.put_new,
+		       "put_new was copied from beyond struct_size");
+	cr_assert_eq(p->obj.meta_max, 0);
+	loader_unload(p);
+}
+
+Test(loader, object_plugin_of_abi_1_2_passes_put_new_and_meta_max)
+{
+	struct plugin *p = NULL;
+	char err[512];
+
+	cr_assert_eq(loader_load(fixture("object_good"), NULL, &p, err,
+				 sizeof(err)),
+		     0, "%s", err);
+	cr_assert_not_null(p->obj.put_new);
+	cr_assert_eq(p->obj.meta_max, 2048);
+	loader_unload(p);
+}
+
 Test(loader, refuses_an_object_plugin_without_a_required_primitive)
 {
 	assert_has(refusal(fixture("object_missing_list")),

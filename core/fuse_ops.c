@@ -652,6 +652,14 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	}
 	if (r < 0) {
 		fuse_reply_err(req, -r);
+		/* EEXIST on a name the kernel thought free: the store said
+		 * another machine made it.  Drop the kernel's negative entry,
+		 * or stat would go on saying ENOENT for its TTL.  After the
+		 * reply: the kernel holds the directory's lock until the
+		 * create returns, and the notification takes it. */
+		if (r == -EEXIST)
+			fuse_lowlevel_notify_inval_entry(m->se, parent, name,
+							 strlen(name));
 		return;
 	}
 	n = node_ref(m, parent, name, &e.attr);

@@ -8,10 +8,24 @@
  *   OBJECT_LIST_MARK              what a listing's query carries
  *   OBJECT_SERVER_SETTLE_MS       how long the server needs to keep a
  *                                 write across a SIGKILL (0 for most)
+ * and optionally
+ *   OBJECT_PUT_NEW_MARK           what the request log shows of a
+ *                                 conditional create (default the
+ *                                 If-None-Match header countproxy notes)
+ *   OBJECT_SERVER_IGNORES_PUT_NEW 1 when the test server stores a
+ *                                 conditional create over an existing
+ *                                 object (then only the wire is checked)
  * and TestSuite(objects, .init = use_object_backend, .fini = object_fini).
  */
 #ifndef SCOPEFS_TEST_OBJECT_CASES_H
 #define SCOPEFS_TEST_OBJECT_CASES_H
+
+#ifndef OBJECT_PUT_NEW_MARK
+#define OBJECT_PUT_NEW_MARK "[If-None-Match: *]"
+#endif
+#ifndef OBJECT_SERVER_IGNORES_PUT_NEW
+#define OBJECT_SERVER_IGNORES_PUT_NEW 0
+#endif
 
 /* ---- request counting --------------------------------------------------- */
 
@@ -145,17 +159,54 @@ MOUNT_TEST(objects, cold_ls_l_costs_one_list_per_thousand_entries_and_no_head,
 
 	/* a new small file in the directory just listed: one PUT */
 	mark = reqlog_mark();
-	int fd = FX_OK(open(M("many/new-file"), O_WRONLY | O_CREAT | O_EXCL,
+	int fd = FX_OK(open(M("many/new-file"), O_WRONLY | O_CREAT | O_TRUNC,
 			    0644));
 	FX_ASSERT(write_all(fd, data, sizeof data) == 0, "write: %s",
 		  fx_errname(errno));
 	FX_OK(close(fd));
 	r = reqs_since(mark);
 	fprintf(stderr, OBJECT_TEST_BACKEND ": create+write+close of a %d-byte file: %d "
-		"requests (%d PUT)\n", SIZE, r.total, r.put);
-	FX_ASSERT(r.put == 1 && r.total == 1, "create, write %d bytes, close "
-		  "in a listed directory: expected exactly one PUT, saw %d "
-		  "requests:\n%s", SIZE, r.total, r.lines);
+		"requests (%d PUT)\n", SIZE, r.total, r.put + r.post);
+	FX_ASSERT(r.put + r.post == 1 && r.total == 1, "create, write %d "
+		  "bytes, close in a listed directory: expected exactly one "
+		  "PUT, saw %d requests:\n%s", SIZE, r.total, r.lines);
+	free(r.lines);
+
+	/* O_EXCL (cp, tar, lock files): the store checks the name at
+	 * open with a conditional create, then close stores the bytes */
+	mark = reqlog_mark();
+	fd = FX_OK(open(M("many/excl-file"), O_WRONLY | O_CREAT | O_EXCL,
+			0644));
+	r = reqs_since(mark);
+	FX_ASSERT(r.put + r.post == 1 && r.total == 1 &&
+			  strstr(r.lines, OBJECT_PUT_NEW_MARK),
+		  "open(O_CREAT|O_EXCL) of a new name: expected one "
+		  "conditional create (" OBJECT_PUT_NEW_MARK "), saw %d "
+		  "requests:\n%s", r.total, r.lines);
+	free(r.lines);
+	FX_ASSERT(write_all(fd, data, sizeof data) == 0, "write: %s",
+		  fx_errname(errno));
+	FX_OK(close(fd));
+	r = reqs_since(mark);
+	fprintf(stderr, OBJECT_TEST_BACKEND ": O_EXCL create+write+close: "
+		"%d requests\n", r.total);
+	FX_ASSERT(r.put + r.post == 2 && r.total == 2, "O_EXCL create, "
+		  "write, close: expected the conditional create and one "
+		  "PUT of the bytes, saw %d requests:\n%s", r.total, r.lines);
+	free(r.lines);
+	struct stat est;
+	FX_OK(stat(M("many/excl-file"), &est));
+	FX_ASSERT(est.st_size == SIZE, "expected the O_EXCL file to hold %d "
+		  "bytes, saw %lld", SIZE, (long long)est.st_size);
+
+	/* a lock file: created, closed unwritten: nothing after the create */
+	mark = reqlog_mark();
+	FX_OK(close(FX_OK(open(M("many/lock"), O_WRONLY | O_CREAT | O_EXCL,
+			       0644))));
+	r = reqs_since(mark);
+	FX_ASSERT(r.total == 1 && strstr(r.lines, OBJECT_PUT_NEW_MARK),
+		  "open(O_EXCL)+close: expected only the conditional create, "
+		  "saw %d requests:\n%s", r.total, r.lines);
 	free(r.lines);
 }
 
@@ -259,6 +310,28 @@ MOUNT_TEST(objects, two_daemons_on_one_prefix_see_each_others_writes,
 	expect_text(MB("f"), "version-4 is here");
 	FX_OK(fx_write_file(A("f"), "5", 1, 0644));
 	expect_text(MB("f"), "5");
+	/* a lock file made by A after B was told the name is free: B's
+	 * O_EXCL must still fail, by the store's conditional create */
+	struct stat lst;
+	FX_ERRNO(lstat(MB("lock"), &lst), ENOENT); /* B caches: absent */
+	int lfd = FX_OK(open(A("lock"), O_WRONLY | O_CREAT | O_EXCL, 0644));
+	FX_ASSERT(write_all(lfd, "A", 1) == 0, "write: %s", fx_errname(errno));
+	FX_OK(close(lfd));
+	lfd = open(MB("lock"), O_WRONLY | O_CREAT | O_EXCL, 0644);
+	int lerr = errno;
+	if (lfd >= 0)
+		close(lfd);
+	fprintf(stderr, OBJECT_TEST_BACKEND ": B's O_EXCL of A's lock file: "
+		"%s\n", lfd >= 0 ? "created" : fx_errname(lerr));
+	if (!OBJECT_SERVER_IGNORES_PUT_NEW) {
+		FX_ASSERT(lfd < 0 && lerr == EEXIST, "B open(O_EXCL) of the "
+			  "lock file A had made: expected EEXIST from the "
+			  "store, saw %s", lfd >= 0 ? "it created" :
+			  fx_errname(lerr));
+		/* and B's view of the name was corrected at once */
+		FX_OK(lstat(MB("lock"), &lst));
+		expect_text(MB("lock"), "A");
+	}
 	stop_daemon_b(&daemon_b);
 
 	/* cache_ttl = 2 on B: names and attributes are at most 2 s older

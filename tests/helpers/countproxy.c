@@ -1,7 +1,9 @@
 /*
  * countproxy: a TCP proxy on 127.0.0.1 that forwards every connection to
  * 127.0.0.1:TARGET and logs each HTTP request the client sends, one line
- * "METHOD TARGET-URI" per request, to LOG (appended with one write(2) per
+ * "METHOD TARGET-URI" per request (followed by " [If-None-Match: V]" when
+ * the request is conditional that way, so tests can see a conditional
+ * create on the wire even where the server ignores it), to LOG (appended with one write(2) per
  * line, so a reader sees whole lines).  The tests point the s3 plugin's
  * endpoint at it to count requests by method on the wire.
  *
@@ -44,6 +46,9 @@ struct parser {
 	unsigned long long left; /* body or chunk bytes still to come */
 };
 
+static const char *header(const char *head, const char *name, char *buf,
+			  size_t size);
+
 static void log_request(const char *head)
 {
 	/* "METHOD URI HTTP/1.1\r\n..." -> "METHOD URI\n" */
@@ -57,6 +62,13 @@ static void log_request(const char *head)
 	if (n > sizeof out - 2)
 		n = sizeof out - 2;
 	memcpy(out, head, n);
+	char v[256];
+	if (header(head, "If-None-Match", v, sizeof v)) {
+		int k = snprintf(out + n, sizeof out - 1 - n,
+				 " [If-None-Match: %s]", v);
+		if (k > 0 && (size_t)k < sizeof out - 1 - n)
+			n += (size_t)k;
+	}
 	out[n] = '\n';
 	(void)!write(log_fd, out, n + 1);
 }

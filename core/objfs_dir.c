@@ -103,7 +103,6 @@ int obj_stat(struct objfs *fs, const char *path, struct stat *st,
 {
 	char tag[SCOPEFS_ETAG_MAX] = "";
 	struct centry ce = {0};
-	struct ofile *of;
 	double left;
 	int r;
 
@@ -113,15 +112,8 @@ int obj_stat(struct objfs *fs, const char *path, struct stat *st,
 		root_stat(fs, st);
 		return 0;
 	}
-	if ((of = ofile_find(fs, path))) {
-		pthread_mutex_lock(&of->lock);
-		*st = of->st;
-		if (etag)
-			snprintf(etag, SCOPEFS_ETAG_MAX, "%s", of->etag);
-		pthread_mutex_unlock(&of->lock);
-		ofile_put(fs, of);
-		return 0;
-	}
+	if (ofile_peek(fs, path, st, etag))
+		return 0; /* open here: never waits for its transfers */
 	if (cache_get(&fs->cache, path, &ce) && ce.from_list != 2) {
 		freshness_note(ce.expires - now_mono());
 		if (!ce.exists)
@@ -197,10 +189,7 @@ static int o_getattr(void *mnt, const char *path, void *fh, struct stat *st)
 	struct objfs *fs = mnt;
 
 	if (fh) {
-		struct ofile *of = ((struct ofh *)fh)->of;
-		pthread_mutex_lock(&of->lock);
-		*st = of->st;
-		pthread_mutex_unlock(&of->lock);
+		ofile_attrs(((struct ofh *)fh)->of, st, NULL);
 		return 0;
 	}
 	return obj_stat(fs, path, st, NULL);
@@ -239,7 +228,6 @@ static int list_fn(void *ctx, const char *key, int is_prefix,
 	size_t len;
 	struct centry ce;
 	struct stat st;
-	struct ofile *of;
 	int known = 0;
 
 	if (strlen(key) <= l->prefix_len)
@@ -255,14 +243,9 @@ static int list_fn(void *ctx, const char *key, int is_prefix,
 		return 0;
 	child_path(l->dir, name, path, sizeof path);
 	l->count++;
-	if (!is_prefix && (of = ofile_find(l->fs, path))) {
+	if (!is_prefix && ofile_peek(l->fs, path, &st, NULL))
 		/* Open here: what this machine wrote wins over the store. */
-		pthread_mutex_lock(&of->lock);
-		st = of->st;
-		pthread_mutex_unlock(&of->lock);
-		ofile_put(l->fs, of);
 		return l->err = l->fill(l->ctx, name, &st);
-	}
 	stat_from_object(l->fs, &st, is_prefix ? NULL : a, is_prefix);
 	if (nmeta) {
 		st.st_ctim = (struct timespec){0, 0};
@@ -440,6 +423,45 @@ static int open_below(struct objfs *fs, const char *path)
 	return found;
 }
 
+/* Upload every open file below directory PATH, before it moves.  The
+ * files are gathered with a reference each under fs->lock and synced
+ * after it is released: the list may change meanwhile (a file opened or
+ * closed), and a sync must not hold fs->lock across store I/O. */
+static int sync_below(struct objfs *fs, const char *path)
+{
+	size_t l = strlen(path), n = 0, cap = 0;
+	struct ofile **v = NULL;
+	int r = 0;
+
+	pthread_mutex_lock(&fs->lock);
+	for (struct ofile *of = fs->files; of && r == 0; of = of->next) {
+		if (of->unlinked || strncmp(of->path, path, l) != 0 ||
+		    of->path[l] != '/')
+			continue;
+		if (n == cap) {
+			size_t c = cap ? cap * 2 : 16;
+			struct ofile **nv = realloc(v, c * sizeof *v);
+			if (!nv) {
+				r = -ENOMEM;
+				break;
+			}
+			v = nv;
+			cap = c;
+		}
+		of->refs++;
+		v[n++] = of;
+	}
+	pthread_mutex_unlock(&fs->lock);
+	for (size_t i = 0; i < n; i++) {
+		int s = r == 0 ? ofile_sync(fs, v[i]) : 0;
+		if (s < 0 && r == 0)
+			r = s; /* its bytes are not in the store: do not move */
+		ofile_put(fs, v[i]);
+	}
+	free(v);
+	return r;
+}
+
 static int dir_emptiness(struct objfs *fs, const char *path,
 			 struct emptiness *e, char *prefix, size_t size)
 {
@@ -497,7 +519,7 @@ static int o_unlink(void *mnt, const char *path)
 	if (of) {
 		pthread_mutex_lock(&of->lock);
 		local_only = !of->in_store;
-		pthread_mutex_unlock(&of->lock);
+		ofile_unlock(of);
 		ofile_put(fs, of);
 	} else if ((r = obj_stat(fs, path, &st, NULL)) < 0) {
 		return r;
@@ -668,23 +690,8 @@ static int rename_dir(struct objfs *fs, const char *from, const char *to,
 			return -ENOTEMPTY;
 	}
 	/* Open files below FROM go to the store first, then follow. */
-	if (open_below(fs, from)) {
-		size_t l = strlen(from);
-		pthread_mutex_lock(&fs->lock);
-		for (struct ofile *of = fs->files; of; of = of->next)
-			if (strncmp(of->path, from, l) == 0 &&
-			    of->path[l] == '/')
-				of->refs++;
-		pthread_mutex_unlock(&fs->lock);
-		for (struct ofile *of = fs->files, *next; of; of = next) {
-			next = of->next;
-			if (strncmp(of->path, from, l) == 0 &&
-			    of->path[l] == '/') {
-				ofile_sync(fs, of);
-				ofile_put(fs, of);
-			}
-		}
-	}
+	if ((r = sync_below(fs, from)) < 0)
+		return r;
 	r = move_tree(fs, from, to);
 	cache_drop_tree(&fs->cache, to);
 	if (r == 0)
@@ -740,9 +747,10 @@ static int o_rename(void *mnt, const char *from, const char *to,
 		}
 		pthread_mutex_lock(&of->lock);
 		in_store = of->in_store;
-		pthread_mutex_unlock(&of->lock);
+		ofile_unlock(of);
 		ofile_put(fs, of);
 		if (!in_store) {
+			host_clear_error();
 			if (dst_exists && (r = fs->o->remove(fs->pm, to)) < 0)
 				return objfs_fail(fs, "delete", to, r);
 			ofiles_rename(fs, from, to);
@@ -786,7 +794,7 @@ static int set_attrs(struct objfs *fs, const char *path, void *fh,
 		of->meta_dirty = 1;
 		st = of->st;
 		snprintf(key, sizeof key, "%s", of->path);
-		pthread_mutex_unlock(&of->lock);
+		ofile_unlock(of);
 		if (!fh)
 			ofile_put(fs, of);
 		if (pending)
@@ -799,6 +807,10 @@ static int set_attrs(struct objfs *fs, const char *path, void *fh,
 	}
 	if (S_ISDIR(st.st_mode)) {
 		r = put_marker(fs, path, &st);
+	} else if (!fs->o->copy || !(fs->o->flags & SCOPEFS_OBJ_CAN_COPY)) {
+		/* Metadata changes by copying the object onto itself; a
+		 * store without copy keeps what the file was created with. */
+		return -EOPNOTSUPP;
 	} else {
 		n = meta_from_stat(&st, meta, bufs);
 		host_clear_error();

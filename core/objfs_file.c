@@ -26,6 +26,45 @@ struct ofile *ofile_find(struct objfs *fs, const char *path)
 	return of;
 }
 
+void ofile_show(struct ofile *of)
+{
+	pthread_mutex_lock(&of->alock);
+	of->shown_st = of->st;
+	memcpy(of->shown_etag, of->etag, sizeof of->shown_etag);
+	pthread_mutex_unlock(&of->alock);
+}
+
+void ofile_unlock(struct ofile *of)
+{
+	ofile_show(of);
+	pthread_mutex_unlock(&of->lock);
+}
+
+void ofile_attrs(struct ofile *of, struct stat *st, char *etag)
+{
+	pthread_mutex_lock(&of->alock);
+	*st = of->shown_st;
+	if (etag)
+		memcpy(etag, of->shown_etag, SCOPEFS_ETAG_MAX);
+	pthread_mutex_unlock(&of->alock);
+}
+
+int ofile_peek(struct objfs *fs, const char *path, struct stat *st,
+	       char *etag)
+{
+	struct ofile *of;
+
+	/* fs->lock keeps OF alive; alock is taken inside it (leaf). */
+	pthread_mutex_lock(&fs->lock);
+	for (of = fs->files; of; of = of->next)
+		if (!of->unlinked && strcmp(of->path, path) == 0)
+			break;
+	if (of)
+		ofile_attrs(of, st, etag);
+	pthread_mutex_unlock(&fs->lock);
+	return of != NULL;
+}
+
 static void ofile_free(struct objfs *fs, struct ofile *of)
 {
 	pthread_mutex_lock(&of->lock);
@@ -36,6 +75,7 @@ static void ofile_free(struct objfs *fs, struct ofile *of)
 		close(of->fd);
 	pthread_mutex_unlock(&of->lock);
 	pthread_mutex_destroy(&of->lock);
+	pthread_mutex_destroy(&of->alock);
 	pthread_cond_destroy(&of->cond);
 	free(of->path);
 	free(of);
@@ -76,12 +116,15 @@ static struct ofile *ofile_get(struct objfs *fs, const char *path,
 			of = NULL;
 		} else {
 			pthread_mutex_init(&of->lock, NULL);
+			pthread_mutex_init(&of->alock, NULL);
 			pthread_cond_init(&of->cond, NULL);
 			of->st = *st;
+			of->shown_st = *st;
 			of->fd = -1;
 			of->in_store = in_store;
 			of->state = OF_CLEAN;
 			snprintf(of->etag, sizeof of->etag, "%s", etag);
+			memcpy(of->shown_etag, of->etag, sizeof of->etag);
 			of->next = fs->files;
 			fs->files = of;
 		}
@@ -104,7 +147,7 @@ void ofile_set_etag(struct objfs *fs, const char *path, const char *etag)
 		return;
 	pthread_mutex_lock(&of->lock);
 	snprintf(of->etag, sizeof of->etag, "%s", etag ? etag : "");
-	pthread_mutex_unlock(&of->lock);
+	ofile_unlock(of);
 	ofile_put(fs, of);
 }
 
@@ -118,12 +161,22 @@ void ofiles_rename(struct objfs *fs, const char *from, const char *to)
 		if (of->unlinked || strncmp(of->path, from, fl) != 0 ||
 		    (of->path[fl] != '\0' && of->path[fl] != '/'))
 			continue;
-		if (asprintf(&np, "%s%s", to, of->path + fl) < 0)
+		if (asprintf(&np, "%s%s", to, of->path + fl) < 0) {
+			/* Out of memory: under its old name it would upload
+			 * to a key that is no longer its own.  It uploads
+			 * nowhere, and its close fails with EIO. */
+			log_error("%s: '%s' moved while open and out of "
+				  "memory: its later changes are not stored",
+				  fs->p.label, of->path);
+			pthread_mutex_lock(&of->lock);
+			of->failed = 1;
+			ofile_unlock(of);
 			continue;
+		}
 		pthread_mutex_lock(&of->lock);
 		free(of->path);
 		of->path = np;
-		pthread_mutex_unlock(&of->lock);
+		ofile_unlock(of);
 	}
 	pthread_mutex_unlock(&fs->lock);
 }
@@ -153,7 +206,7 @@ void ofiles_unlink(struct objfs *fs, const char *path)
 	of->unlinked = 1;
 	pthread_mutex_unlock(&fs->lock);
 	of->st.st_nlink = 0;
-	pthread_mutex_unlock(&of->lock);
+	ofile_unlock(of);
 	ofile_put(fs, of);
 }
 
@@ -164,7 +217,7 @@ static void touch(struct ofile *of)
 }
 
 /* Called with of->lock held. */
-static int sync_locked(struct objfs *fs, struct ofile *of)
+static int sync_once(struct objfs *fs, struct ofile *of)
 {
 	int r = 0;
 
@@ -217,13 +270,38 @@ static int sync_locked(struct objfs *fs, struct ofile *of)
 	return 0;
 }
 
+/* One upload at a time per file: a sync releases of->lock while it waits
+ * for its parts, and a second flush (another descriptor's close) must not
+ * finish the same upload again, nor a write slip data into a stream that
+ * is being completed.  Called with of->lock held. */
+static int sync_locked(struct objfs *fs, struct ofile *of)
+{
+	int r;
+
+	while (of->syncing)
+		pthread_cond_wait(&of->cond, &of->lock);
+	of->syncing = 1;
+	r = sync_once(fs, of);
+	of->syncing = 0;
+	pthread_cond_broadcast(&of->cond);
+	return r;
+}
+
+/* Take of->lock once no sync of the file is under way. */
+static void lock_settled(struct ofile *of)
+{
+	pthread_mutex_lock(&of->lock);
+	while (of->syncing)
+		pthread_cond_wait(&of->cond, &of->lock);
+}
+
 int ofile_sync(struct objfs *fs, struct ofile *of)
 {
 	int r;
 
 	pthread_mutex_lock(&of->lock);
 	r = sync_locked(fs, of);
-	pthread_mutex_unlock(&of->lock);
+	ofile_unlock(of);
 	return r;
 }
 
@@ -305,12 +383,12 @@ int objfs_open_file(void *mnt, const char *path, int flags, void **fh)
 		if (!(of = ofile_get(fs, path, &st, etag, 1, &fresh)))
 			return -ENOMEM;
 	}
-	pthread_mutex_lock(&of->lock);
+	lock_settled(of);
 	r = (flags & O_TRUNC) ? start_empty(fs, of, flags) : 0;
 	log_debug("%s: open '%s' flags 0%o: %s, size %lld, state %d: %d",
 		  fs->p.label, path, flags, fresh ? "new" : "shared",
 		  (long long)of->st.st_size, of->state, r);
-	pthread_mutex_unlock(&of->lock);
+	ofile_unlock(of);
 	if (!r)
 		r = new_handle(of, flags, fh);
 	if (r < 0)
@@ -363,7 +441,7 @@ int objfs_create(void *mnt, const char *path, int flags, mode_t mode,
 	st->st_atim = st->st_ctim = st->st_mtim;
 	if (!(of = ofile_get(fs, path, st, "", 0, &fresh)))
 		return -ENOMEM;
-	pthread_mutex_lock(&of->lock);
+	lock_settled(of);
 	if (!fresh && (flags & O_EXCL))
 		r = -EEXIST;
 	else
@@ -372,7 +450,7 @@ int objfs_create(void *mnt, const char *path, int flags, mode_t mode,
 	    !fs->p.excl_local)
 		r = create_in_store(fs, of);
 	*st = of->st;
-	pthread_mutex_unlock(&of->lock);
+	ofile_unlock(of);
 	if (!r)
 		r = new_handle(of, flags, fh);
 	if (r < 0)
@@ -403,7 +481,7 @@ ssize_t objfs_read(void *mnt, void *fh, void *buf, size_t size, off_t off)
 	struct ofile *of = ((struct ofh *)fh)->of;
 	ssize_t r;
 
-	pthread_mutex_lock(&of->lock);
+	lock_settled(of);
 	switch (of->state) {
 	case OF_STAGED:
 		r = pread(of->fd, buf, size, off);
@@ -419,7 +497,7 @@ ssize_t objfs_read(void *mnt, void *fh, void *buf, size_t size, off_t off)
 	default:
 		r = ra_read(fs, of, buf, size, (uint64_t)off);
 	}
-	pthread_mutex_unlock(&of->lock);
+	ofile_unlock(of);
 	return r;
 }
 
@@ -432,7 +510,7 @@ ssize_t objfs_write(void *mnt, void *fh, const void *buf, size_t size,
 	uint64_t end;
 	int r = 0;
 
-	pthread_mutex_lock(&of->lock);
+	lock_settled(of);
 	if (h->flags & O_APPEND)
 		off = of->st.st_size;
 	end = (uint64_t)off + size;
@@ -457,7 +535,7 @@ ssize_t objfs_write(void *mnt, void *fh, const void *buf, size_t size,
 		of->dirty = 1;
 		touch(of);
 	}
-	pthread_mutex_unlock(&of->lock);
+	ofile_unlock(of);
 	return r < 0 ? r : (ssize_t)size;
 }
 
@@ -480,7 +558,7 @@ int objfs_truncate(void *mnt, const char *path, void *fh, off_t size)
 			return -ENOMEM;
 		own = 1;
 	}
-	pthread_mutex_lock(&of->lock);
+	lock_settled(of);
 	if (size == 0) {
 		r = start_empty(fs, of, O_RDWR);
 	} else if (size != of->st.st_size) {
@@ -503,7 +581,7 @@ int objfs_truncate(void *mnt, const char *path, void *fh, off_t size)
 	/* truncate(2) without an open file: nobody will close it. */
 	if (r == 0 && !fh)
 		r = sync_locked(fs, of);
-	pthread_mutex_unlock(&of->lock);
+	ofile_unlock(of);
 	if (own)
 		ofile_put(fs, of);
 	if (r == 0 && same && fh) {

@@ -145,6 +145,13 @@ struct ofile {
 			      * every later close/fsync says EIO */
 	struct stat st;      /* attributes, st_size the logical size */
 	char etag[SCOPEFS_ETAG_MAX]; /* of the base object */
+	/* What stat and readdir show: st and etag as they were when lock was
+	 * last released (ofile_unlock) or waited on (ofile_show).  Guarded by
+	 * alock alone, a leaf lock, so that a stat never waits for a
+	 * transfer that holds lock. */
+	pthread_mutex_t alock;
+	struct stat shown_st;
+	char shown_etag[SCOPEFS_ETAG_MAX];
 
 	/* OF_STREAM */
 	void *upload;        /* the plugin's multipart upload, or NULL */
@@ -153,6 +160,7 @@ struct ofile {
 	size_t buflen;
 	uint64_t streamed;   /* bytes already handed to parts */
 	int inflight;        /* parts being uploaded */
+	int syncing;         /* a sync runs (it may be waiting on cond) */
 	int err;             /* first failure of a part, -errno */
 	/* A multipart upload takes its metadata when it is created, from
 	 * of->st as it was then; its mtime then was upload_mtime. */
@@ -188,6 +196,16 @@ struct objfs {
 };
 
 /* objfs_file.c */
+/* Publish of->st and of->etag to readers (of->lock held). */
+void ofile_show(struct ofile *of);
+/* ofile_show, then release of->lock: every unlock of an open file. */
+void ofile_unlock(struct ofile *of);
+/* The shown attributes of the open file of PATH, without a reference or
+ * of->lock: 1 if PATH is open here, else 0.  etag may be NULL. */
+int ofile_peek(struct objfs *fs, const char *path, struct stat *st,
+	       char *etag);
+/* The shown attributes of OF (a handle's). */
+void ofile_attrs(struct ofile *of, struct stat *st, char *etag);
 struct ofile *ofile_find(struct objfs *fs, const char *path); /* +ref */
 void ofile_put(struct objfs *fs, struct ofile *of);
 /* Rename open files at FROM (or below it, for a directory) to TO. */

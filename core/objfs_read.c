@@ -36,7 +36,7 @@ static void chunk_load(struct job *j)
 	c->got = n < 0 ? 0 : (size_t)n;
 	c->state = n < 0 ? (int)n : 2;
 	pthread_cond_broadcast(&of->cond);
-	pthread_mutex_unlock(&of->lock);
+	ofile_unlock(of);
 	free(cj->key);
 	free(cj);
 	ofile_put(fs, of);
@@ -140,6 +140,8 @@ void ra_drop(struct objfs *fs, struct ofile *of)
 {
 	for (int i = 0; i < RA_CHUNKS; i++) {
 		struct ra_chunk *c = &of->ra[i];
+		if (c->state == 1)
+			ofile_show(of);
 		while (c->state == 1)
 			pthread_cond_wait(&of->cond, &of->lock);
 		chunk_free(fs, c);
@@ -156,7 +158,7 @@ static ssize_t direct(struct objfs *fs, struct ofile *of, char *buf,
 
 	snprintf(key, sizeof key, "%s", of->path);
 	snprintf(etag, sizeof etag, "%s", of->etag);
-	pthread_mutex_unlock(&of->lock);
+	ofile_unlock(of);
 	host_clear_error();
 	n = fs->o->get(fs->pm, key, off, buf, len, etag);
 	if (n < 0)
@@ -201,6 +203,8 @@ ssize_t ra_read(struct objfs *fs, struct ofile *of, char *buf, size_t len,
 			done += (size_t)n;
 			continue;
 		}
+		if (c->state == 1)
+			ofile_show(of);
 		while (c->state == 1)
 			pthread_cond_wait(&of->cond, &of->lock);
 		if (c->state < 0) {

@@ -50,7 +50,7 @@ static void part_done(struct job *j)
 		of->err = r;
 	of->inflight--;
 	pthread_cond_broadcast(&of->cond);
-	pthread_mutex_unlock(&of->lock);
+	ofile_unlock(of);
 	free(pj);
 	ofile_put(fs, of);
 }
@@ -113,6 +113,7 @@ static int submit_part(struct objfs *fs, struct ofile *of, char *buf,
 
 static void wait_parts(struct ofile *of)
 {
+	ofile_show(of);
 	while (of->inflight)
 		pthread_cond_wait(&of->cond, &of->lock);
 }
@@ -142,7 +143,7 @@ int stream_write(struct objfs *fs, struct ofile *of, const char *buf,
 		if (!of->buf) {
 			/* Waits while too many parts are in flight: this is
 			 * what bounds memory. */
-			pthread_mutex_unlock(&of->lock);
+			ofile_unlock(of);
 			budget_take(&fs->pool, psize, 1);
 			pthread_mutex_lock(&of->lock);
 			if (!(of->buf = malloc(psize))) {
@@ -417,7 +418,7 @@ int stage_upload(struct objfs *fs, struct ofile *of)
 			size_t len = size - off < psize ? size - off : psize;
 			char *buf;
 
-			pthread_mutex_unlock(&of->lock);
+			ofile_unlock(of);
 			budget_take(&fs->pool, len, 1);
 			pthread_mutex_lock(&of->lock);
 			if (!(buf = malloc(len))) {

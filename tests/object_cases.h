@@ -459,4 +459,93 @@ MOUNT_TEST(objects, server_killed_during_a_large_write_fails_close_with_eio,
 	expect_listing(M(""), two, 2);
 }
 
+/* stat of a file while its upload is stuck (the server stopped with
+ * SIGSTOP: connections open, nothing answers) must not wait for the
+ * upload: the object layer shows an open file's attributes without the
+ * lock its transfers hold.  cache_ttl = 0, so the kernel asks the daemon
+ * each time.  The bound is the server's pause (20 s), far above a stat
+ * answered from memory and far below the plugin's request timeout. */
+MOUNT_TEST(objects, stat_does_not_wait_for_a_stuck_upload, .timeout = 300)
+{
+	need_object_backend();
+	int kport = free_port();
+	FX_ASSERT(kport > 0, "no free port: %s", strerror(errno));
+	char kdata[PATH_MAX], kport_s[16];
+	snprintf(kdata, sizeof kdata, "%s/serverk", fx.dir);
+	snprintf(kport_s, sizeof kport_s, "%d", kport);
+	snprintf(server_k.log, sizeof server_k.log, "%s/serverk.log", fx.dir);
+	start_server(&server_k, kport, kdata);
+	setenv(fx.backend->port_env, kport_s, 1);
+	fx.backend_keys = "part_size = 5M\n";
+	const struct fx_mount m[] = {
+		{ "cluster_storage", "cluster", "cache_ttl = 0\n" } };
+	fx_start(NULL, m, 1);
+
+	/* 3 MiB: one PUT, sent with the file's lock held; 24 MiB: parts in
+	 * flight, then the completion */
+	const size_t sizes[] = { 3u << 20, 24u << 20 };
+	for (int k = 0; k < 2; k++) {
+		const size_t total = sizes[k];
+		const size_t chunk = 1 << 20;
+		uint64_t *b = malloc(chunk);
+		cr_assert(b);
+		int fd = FX_OK(open(M("big"), O_WRONLY | O_CREAT | O_TRUNC, 0644));
+		for (size_t off = 0; off < total; off += chunk) {
+			fill_block(b, chunk / 8, 4, off);
+			FX_ASSERT(write_all(fd, b, chunk) == 0, "write at %zu: %s", off,
+				  fx_errname(errno));
+		}
+		free(b);
+		/* close in a child (it waits for the store); the parent stats */
+		kill(server_k.pid, SIGSTOP);
+		pid_t closer = fork();
+		if (closer == 0)
+			_exit(close(fd) == 0 ? 0 : 1);
+		/* the parent keeps its descriptor (a close flushes, and would wait
+		 * too) until the server goes on */
+		fx_sleep_ms(300); /* let the child's flush reach the daemon */
+		/* the stat runs in a child that reports through a pipe: it holds a
+		 * copy of fd, whose close at its exit flushes and waits too */
+		int pfd[2];
+		FX_OK(pipe(pfd));
+		pid_t stater = fork();
+		if (stater == 0) {
+			struct stat st;
+			char ok = stat(M("big"), &st) == 0 &&
+					  st.st_size == (off_t)total ? 'y' : 'n';
+			(void)!write(pfd[1], &ok, 1);
+			_exit(0);
+		}
+		close(pfd[1]);
+		struct pollfd pp = { .fd = pfd[0], .events = POLLIN };
+		int answered = poll(&pp, 1, 20000) == 1;
+		char said = 0;
+		if (answered)
+			answered = read(pfd[0], &said, 1) == 1;
+		kill(server_k.pid, SIGCONT);
+		if (!answered)
+			(void)!read(pfd[0], &said, 1);
+		close(pfd[0]);
+		waitpid(stater, NULL, 0);
+		int cstatus = -1;
+		waitpid(closer, &cstatus, 0);
+		FX_OK(close(fd));
+		fprintf(stderr, OBJECT_TEST_BACKEND ": stat during a stuck "
+			"upload of %zu MiB: %s; the upload's close %s once the server went on\n",
+			total >> 20,
+			answered ? "answered while the server was stopped"
+				 : "waited for the server",
+			WIFEXITED(cstatus) && WEXITSTATUS(cstatus) == 0 ? "succeeded"
+									: "failed");
+		FX_ASSERT(answered, "stat of a file whose upload waits on a stopped "
+			  "server: expected an answer from memory, saw it wait 20 s "
+			  "for the server");
+		FX_ASSERT(said == 'y', "stat during the upload: expected success "
+			  "and size %zu", total);
+		FX_ASSERT(WIFEXITED(cstatus) && WEXITSTATUS(cstatus) == 0,
+			  "close() after the server resumed: expected success");
+		expect_pattern(M("big"), total, 4);
+	}
+}
+
 #endif

@@ -100,7 +100,6 @@ static int start_objfs(struct mount *m, const char *opts, char *err,
 	p.ttl = cfg->cache_ttl;
 	p.uid = cfg->has_uid ? cfg->uid : getuid();
 	p.gid = cfg->has_gid ? cfg->gid : getgid();
-	p.read_only = cfg->read_only;
 	/* The kernel checks permissions against the modes it is shown: with
 	 * other users on the mount, a listing's default mode is no answer
 	 * for a file whose real one the listing does not carry. */

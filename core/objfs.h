@@ -25,7 +25,6 @@ struct objfs_params {
 	const char *cache_dir;    /* where staged files live */
 	uid_t uid;                /* owner of objects without metadata */
 	gid_t gid;
-	int read_only;
 	int multi_user;           /* other users reach the mount (allow_other):
 				   * never guess a mode the store has not told */
 	const char *label;        /* "[mount /path]" for log lines */

@@ -12,16 +12,25 @@
 #include "log.h"
 #include "objfs_internal.h"
 
+/* The open file of PATH (not one unlinked while open), or NULL; with
+ * fs->lock held. */
+static struct ofile *find_locked(struct objfs *fs, const char *path)
+{
+	struct ofile *of;
+
+	for (of = fs->files; of; of = of->next)
+		if (!of->unlinked && strcmp(of->path, path) == 0)
+			break;
+	return of;
+}
+
 struct ofile *ofile_find(struct objfs *fs, const char *path)
 {
 	struct ofile *of;
 
 	pthread_mutex_lock(&fs->lock);
-	for (of = fs->files; of; of = of->next)
-		if (!of->unlinked && strcmp(of->path, path) == 0) {
-			of->refs++;
-			break;
-		}
+	if ((of = find_locked(fs, path)))
+		of->refs++;
 	pthread_mutex_unlock(&fs->lock);
 	return of;
 }
@@ -56,9 +65,7 @@ int ofile_peek(struct objfs *fs, const char *path, struct stat *st,
 
 	/* fs->lock keeps OF alive; alock is taken inside it (leaf). */
 	pthread_mutex_lock(&fs->lock);
-	for (of = fs->files; of; of = of->next)
-		if (!of->unlinked && strcmp(of->path, path) == 0)
-			break;
+	of = find_locked(fs, path);
 	if (of)
 		ofile_attrs(of, st, etag);
 	pthread_mutex_unlock(&fs->lock);
@@ -106,9 +113,7 @@ static struct ofile *ofile_get(struct objfs *fs, const char *path,
 	struct ofile *of;
 
 	pthread_mutex_lock(&fs->lock);
-	for (of = fs->files; of; of = of->next)
-		if (!of->unlinked && strcmp(of->path, path) == 0)
-			break;
+	of = find_locked(fs, path);
 	*fresh = !of;
 	if (!of && (of = calloc(1, sizeof *of))) {
 		if (!(of->path = strdup(path))) {
@@ -190,9 +195,7 @@ void ofiles_unlink(struct objfs *fs, const char *path)
 	struct ofile *of;
 
 	pthread_mutex_lock(&fs->lock);
-	for (of = fs->files; of; of = of->next)
-		if (!of->unlinked && strcmp(of->path, path) == 0)
-			break;
+	of = find_locked(fs, path);
 	if (of)
 		of->refs++;
 	pthread_mutex_unlock(&fs->lock);

@@ -384,19 +384,27 @@ MOUNT_TEST(objects, two_daemons_on_one_prefix_see_each_others_writes,
 #undef MB
 }
 
+/* A server of the test's own (server_k), on its own port and data
+ * directory, that the test may stop, kill and restart; the mount uses it. */
+static void start_own_server(int *port, char data[PATH_MAX])
+{
+	char port_s[16];
+	*port = free_port();
+	FX_ASSERT(*port > 0, "no free port: %s", strerror(errno));
+	snprintf(data, PATH_MAX, "%s/serverk", fx.dir);
+	snprintf(port_s, sizeof port_s, "%d", *port);
+	snprintf(server_k.log, sizeof server_k.log, "%s/serverk.log", fx.dir);
+	start_server(&server_k, *port, data);
+	setenv(fx.backend->port_env, port_s, 1);
+}
+
 MOUNT_TEST(objects, server_killed_during_a_large_write_fails_close_with_eio,
 	   .timeout = 300)
 {
 	need_object_backend();
-	/* a server of our own, on its own port and data directory */
-	int kport = free_port();
-	FX_ASSERT(kport > 0, "no free port: %s", strerror(errno));
-	char kdata[PATH_MAX], kport_s[16];
-	snprintf(kdata, sizeof kdata, "%s/serverk", fx.dir);
-	snprintf(kport_s, sizeof kport_s, "%d", kport);
-	snprintf(server_k.log, sizeof server_k.log, "%s/serverk.log", fx.dir);
-	start_server(&server_k, kport, kdata);
-	setenv(fx.backend->port_env, kport_s, 1);
+	int kport;
+	char kdata[PATH_MAX];
+	start_own_server(&kport, kdata);
 	const struct fx_mount m[] = { { "cluster_storage", "cluster", NULL } };
 	fx_start(NULL, m, 1);
 
@@ -468,14 +476,9 @@ MOUNT_TEST(objects, server_killed_during_a_large_write_fails_close_with_eio,
 MOUNT_TEST(objects, stat_does_not_wait_for_a_stuck_upload, .timeout = 300)
 {
 	need_object_backend();
-	int kport = free_port();
-	FX_ASSERT(kport > 0, "no free port: %s", strerror(errno));
-	char kdata[PATH_MAX], kport_s[16];
-	snprintf(kdata, sizeof kdata, "%s/serverk", fx.dir);
-	snprintf(kport_s, sizeof kport_s, "%d", kport);
-	snprintf(server_k.log, sizeof server_k.log, "%s/serverk.log", fx.dir);
-	start_server(&server_k, kport, kdata);
-	setenv(fx.backend->port_env, kport_s, 1);
+	int kport;
+	char kdata[PATH_MAX];
+	start_own_server(&kport, kdata);
 	fx.backend_keys = "part_size = 5M\n";
 	const struct fx_mount m[] = {
 		{ "cluster_storage", "cluster", "cache_ttl = 0\n" } };

@@ -8,7 +8,7 @@ COMMON_HTTP_SRCS := plugins/common/http.c plugins/common/strbuf.c \
 	plugins/common/objlist.c plugins/common/token.c
 COMMON_HTTP_LIBS := -lcurl -lcrypto -lxml2 -ljson-c -lpthread
 
-# Plugin-internal symbols stay hidden (the daemon is linked -rdynamic);
+# Plugin-internal symbols stay hidden (only the entry point is the ABI);
 # libxml2's include directory for xml.c.
 $(OBJ)/plugins/common/%.o: CFLAGS += \
 	$(shell pkg-config --cflags libxml-2.0) -fvisibility=hidden

@@ -7,9 +7,8 @@ s3_LIBS = $(COMMON_HTTP_LIBS) -linih
 
 # For our objects only: plugins/common's headers, libxml2's include
 # directory, and hidden symbols.  Only the entry point (and the SigV4
-# functions its unit test calls) is exported: the daemon is linked
-# -rdynamic, so a plugin symbol sharing a name with one of the core's
-# would otherwise bind to the core's.
+# functions its unit test calls) is exported, so that no name of ours
+# can collide with another library's in the daemon.
 $(OBJ)/plugins/s3/%.o: CFLAGS += \
 	-Iplugins/common $(shell pkg-config --cflags libxml-2.0) \
 	-fvisibility=hidden

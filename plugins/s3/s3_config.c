@@ -18,7 +18,6 @@ int s3_config_key(struct s3_config *c, const char *key, const char *value)
 {
 	const struct scopefs_host *h = c->host;
 	unsigned long u;
-	uint64_t size;
 	int rc;
 
 	if (strcmp(key, "endpoint") == 0)
@@ -77,12 +76,6 @@ int s3_config_key(struct s3_config *c, const char *key, const char *value)
 	if (strcmp(key, "copy_part_size") == 0)
 		return ck_size(h, key, S3_MIN_PART, S3_MAX_PART,
 				&c->copy_part_size, value);
-	/* Read by the core's object layer through config_get; checked here
-	 * so that a typo fails at start rather than at the first upload. */
-	if (strcmp(key, "part_size") == 0)
-		return ck_size(h, key, S3_MIN_PART, S3_MAX_PART, &size, value);
-	if (strcmp(key, "upload_parallelism") == 0)
-		return ck_uint(h, key, 1, 256, &u, value);
 	h->set_error(h, "unknown key '%s' (see scopefs --help for the s3 "
 		     "plugin's keys)", key);
 	return -EINVAL;

@@ -954,7 +954,7 @@ Test(s3, bad_config_values_are_refused)
 		{ "endpoint", "ftp://x" },  { "endpoint", "http://h/path" },
 		{ "bucket", "a/b" },        { "path_style", "maybe" },
 		{ "timeout", "-1" },        { "retries", "many" },
-		{ "part_size", "1k" },      { "list_page", "0" },
+		{ "copy_part_size", "1k" }, { "list_page", "0" },
 		{ "prefix", "a/../b" },     { "no_such_key", "1" },
 	};
 	struct backend b;

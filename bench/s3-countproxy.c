@@ -1,10 +1,10 @@
-/* s3-countproxy: the request counter of bench/s3.sh.  A TCP proxy on
+/* s3-countproxy: the request counter of bench/objstore.sh (s3, azblob).  A TCP proxy on
  * 127.0.0.1:LISTEN that forwards every connection to 127.0.0.1:TARGET and
  * appends one line per HTTP request the client sends to LOG:
  *
  *   METHOD REQUEST-URI [copy]
  *
- * ("copy" when the request carries x-amz-copy-source).  Each line is one
+ * ("copy" when the request carries x-amz-copy-source or x-ms-copy-source).  Each line is one
  * write(2) to a file opened O_APPEND, written as soon as the request's
  * header block has arrived, so once a client's call has returned every
  * request it sent is in LOG, and `wc -l` before and after a workload
@@ -121,7 +121,8 @@ static void request(struct parser *ps)
 	if (n > sizeof out - 8)
 		n = sizeof out - 8;
 	memcpy(out, ps->head, n);
-	if (header(ps->head, "x-amz-copy-source", &vlen)) {
+	if (header(ps->head, "x-amz-copy-source", &vlen) ||
+	    header(ps->head, "x-ms-copy-source", &vlen)) {
 		memcpy(out + n, " copy", 5);
 		n += 5;
 	}

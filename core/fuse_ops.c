@@ -33,6 +33,7 @@ struct dir_handle {
 	struct dir_entry *e;
 	size_t n, cap;
 	int served; /* a read past offset 0 happened: rewinddir reloads */
+	int listed; /* dir_load succeeded: the first readdir lists */
 	struct timespec loaded; /* CLOCK_MONOTONIC when listed */
 	struct dir_handle *prev, *next; /* in mount.dirs */
 };
@@ -865,6 +866,7 @@ static int dir_load(struct mount *m, fuse_ino_t ino, struct dir_handle *d)
 	call_begin(m);
 	r = m->ops->readdir(m->mnt, path, dir_fill, d);
 	call_end(m);
+	d->listed = r >= 0;
 	return r;
 }
 
@@ -882,23 +884,18 @@ static double dir_ttl(const struct mount *m, const struct dir_handle *d)
 	return age >= m->ttl ? 0 : m->ttl - age;
 }
 
+/* The listing waits for the first readdir: open(2) of a directory is not
+ * a listing (df opens its argument to trigger automounts, shells open
+ * the cwd), and must not wait on a store that does not answer. */
 static void op_opendir(fuse_req_t req, fuse_ino_t ino,
 		       struct fuse_file_info *fi)
 {
 	struct mount *m = mnt_of(req);
 	struct dir_handle *d = calloc(1, sizeof *d);
-	int r;
 
+	(void)ino;
 	if (!d) {
 		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	r = dir_load(m, ino, d);
-	if (r < 0) {
-		dir_clear(d);
-		free(d->e);
-		free(d);
-		fuse_reply_err(req, -r);
 		return;
 	}
 	fi->fh = (uint64_t)(uintptr_t)d;
@@ -906,8 +903,6 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino,
 	dirs_add(m, d);
 	if (fuse_reply_open(req, fi) != 0) {
 		dirs_del(m, d);
-		dir_clear(d);
-		free(d->e);
 		free(d);
 	}
 }
@@ -930,7 +925,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	char *buf;
 	size_t pos = 0;
 
-	if (off == 0 && d->served) {
+	if (!d->listed || (off == 0 && d->served)) {
 		int r = dir_load(m, ino, d);
 		if (r < 0) {
 			fuse_reply_err(req, -r);

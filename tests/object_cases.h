@@ -20,6 +20,9 @@
 #ifndef SCOPEFS_TEST_OBJECT_CASES_H
 #define SCOPEFS_TEST_OBJECT_CASES_H
 
+#include <dirent.h>
+#include <sys/statfs.h>
+
 #ifndef OBJECT_PUT_NEW_MARK
 #define OBJECT_PUT_NEW_MARK "[If-None-Match: *]"
 #endif
@@ -549,6 +552,66 @@ MOUNT_TEST(objects, stat_does_not_wait_for_a_stuck_upload, .timeout = 300)
 			  "close() after the server resumed: expected success");
 		expect_pattern(M("big"), total, 4);
 	}
+}
+
+/* What df, a shell's prompt and `cd` do on a mount must not wait on the
+ * store: with the server stopped (SIGSTOP), open(2) of the root as a
+ * directory (df opens its argument), fstatfs and stat of the root answer
+ * from memory; the listing waits for the first readdir.  Default
+ * timeouts (a 30 s stall), so a wait would show against the 20 s bound;
+ * the mount's own readdir after SIGCONT still lists the file. */
+MOUNT_TEST(objects, df_and_opendir_do_not_wait_for_a_stopped_server,
+	   .timeout = 300)
+{
+	need_object_backend();
+	int kport;
+	char kdata[PATH_MAX];
+	start_own_server(&kport, kdata);
+	const struct fx_mount m[] = {
+		{ "cluster_storage", "cluster", "cache_ttl = 0\n" } };
+	fx_start(NULL, m, 1);
+	FX_OK(fx_write_file(M("f"), "x", 1, 0644));
+
+	kill(server_k.pid, SIGSTOP);
+	int pfd[2];
+	FX_OK(pipe(pfd));
+	pid_t child = fork();
+	if (child == 0) {
+		struct statfs sf;
+		struct stat st;
+		int fd = open(M(""), O_RDONLY | O_DIRECTORY);
+		char ok = fd >= 0 && fstatfs(fd, &sf) == 0 &&
+				  statfs(M(""), &sf) == 0 &&
+				  stat(M(""), &st) == 0 && S_ISDIR(st.st_mode)
+			  ? 'y' : 'n';
+		(void)!write(pfd[1], &ok, 1);
+		if (fd >= 0)
+			close(fd);
+		_exit(0);
+	}
+	close(pfd[1]);
+	struct pollfd pp = { .fd = pfd[0], .events = POLLIN };
+	int answered = poll(&pp, 1, 20000) == 1;
+	char said = 0;
+	if (answered)
+		answered = read(pfd[0], &said, 1) == 1;
+	kill(server_k.pid, SIGCONT);
+	if (!answered)
+		(void)!read(pfd[0], &said, 1);
+	close(pfd[0]);
+	waitpid(child, NULL, 0);
+	FX_ASSERT(answered, "open(O_DIRECTORY)/statfs/stat of the root with the "
+		  "server stopped: expected answers from memory, saw a wait of "
+		  "20 s");
+	FX_ASSERT(said == 'y', "open/statfs/stat of the root: expected success");
+	DIR *d = opendir(M(""));
+	int files = 0;
+	FX_ASSERT(d, "opendir of the root after SIGCONT: %s", fx_errname(errno));
+	for (struct dirent *e; (e = readdir(d));)
+		files += strcmp(e->d_name, "f") == 0;
+	closedir(d);
+	FX_ASSERT(files == 1, "the root after SIGCONT: expected f listed once, "
+		  "saw it %d times", files);
 }
 
 #endif

@@ -83,6 +83,13 @@ static int ignore_entry(void *ctx, const char *name, const struct stat *st)
 	return 0;
 }
 
+/* Errors that say the store did not answer, rather than what it holds
+ * or allows (a listing refused with EACCES may still allow a HEAD). */
+static int store_unreachable(int r)
+{
+	return r == -ETIMEDOUT || r == -EIO || r == -EAGAIN;
+}
+
 /* Directories up to this many entries are listed again rather than
  * probed name by name (HEAD + LIST) when a lookup misses. */
 enum { RELIST_MAX = 256 };
@@ -127,7 +134,7 @@ int obj_stat(struct objfs *fs, const char *path, struct stat *st,
 		freshness_note(left);
 		return -ENOENT;
 	}
-	if (!ce.exists && relist_parent(fs, path) == 0) {
+	if (!ce.exists && (r = relist_parent(fs, path)) == 0) {
 		/* The parent fits one listing: one request answers for this
 		 * name and for its siblings' lookups to come (tar x, cp -r
 		 * into a directory), where HEAD + LIST answer for one. */
@@ -145,6 +152,10 @@ int obj_stat(struct objfs *fs, const char *path, struct stat *st,
 		/* listed but attributes unknown (a small object): HEAD it */
 		if (!found && cache_parent_listed(&fs->cache, path))
 			return -ENOENT;
+	} else if (!ce.exists && store_unreachable(r)) {
+		/* The store did not answer the listing (logged there): a HEAD
+		 * would wait out a second deadline for the same answer. */
+		return r;
 	}
 	r = head_stat(fs, path, st, tag, 0);
 	if (r == -ENOENT) {

@@ -96,6 +96,8 @@ static const struct scopefs_plugin plugin = {
 		"connect_timeout=SEC    connect timeout (10)\n"
 		"timeout=SEC            abort a transfer stalled this long (30)\n"
 		"retries=N              retries of a failed request (4)\n"
+		"deadline=SEC           a request with its retries ends by "
+		"then unless data moves (60; 0: none)\n"
 		"list_page=N            blobs per List Blobs request (5000)\n"
 		"copy_timeout=SEC       deadline of a pending Copy Blob (600)\n"
 		"part_size=SIZE         block size (object layer)\n"

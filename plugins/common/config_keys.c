@@ -138,6 +138,13 @@ int ck_http_key(const struct scopefs_host *h, struct http_config *c,
 			c->stall_timeout_s = (ms + 999) / 1000;
 		return rc;
 	}
+	if (strcmp(key, "deadline") == 0) {
+		if (strcmp(value, "0") == 0) {
+			c->deadline_ms = 0; /* no limit */
+			return 0;
+		}
+		return ck_seconds(h, key, &c->deadline_ms, value);
+	}
 	if (strcmp(key, "retries") == 0) {
 		if ((rc = ck_uint(h, key, 0, 10, &u, value)) == 0)
 			c->attempts = (int)u + 1;

@@ -32,7 +32,7 @@ int ck_bool(const struct scopefs_host *h, const char *key, int *out,
 int ck_name_ok(const char *s, const char *extra);
 
 /* The keys every HTTP plugin has, with the same names and meaning:
- * connect_timeout, timeout (a stall), retries.  1 when KEY is not one of
+ * connect_timeout, timeout (a stall), retries, deadline.  1 when KEY is not one of
  * them, else as the setters. */
 int ck_http_key(const struct scopefs_host *h, struct http_config *c,
 		const char *key, const char *value);

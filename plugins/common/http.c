@@ -43,6 +43,7 @@ void http_config_defaults(struct http_config *c)
 	c->attempts = 5;
 	c->backoff_base_ms = 200;
 	c->backoff_max_ms = 5000;
+	c->deadline_ms = 60000;
 }
 
 static void share_lock(CURL *h, curl_lock_data data, curl_lock_access a,
@@ -156,6 +157,7 @@ struct transfer {
 	size_t sent;      /* request body bytes handed to curl */
 	uint64_t skipped; /* bytes dropped for skip_on_200 */
 	int too_big;
+	long left_ms;     /* of the request's deadline; 0 = none */
 };
 
 static size_t read_cb(char *dst, size_t size, size_t n, void *ctx)
@@ -349,13 +351,20 @@ static int setup(struct http_pool *p, struct transfer *t,
 		curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, q->timeout_ms);
 		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, q->timeout_ms);
 	} else {
-		curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-				 p->cfg.connect_timeout_ms);
+		long connect = p->cfg.connect_timeout_ms;
+		long stall = p->cfg.stall_timeout_s;
+
+		if (t->left_ms > 0) {
+			if (connect > t->left_ms)
+				connect = t->left_ms;
+			if (stall > (t->left_ms + 999) / 1000)
+				stall = (t->left_ms + 999) / 1000;
+		}
+		curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, connect);
 		/* A stall, not a slow transfer, is the failure: large parts
 		 * on thin links must still finish. */
 		curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-		curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME,
-				 p->cfg.stall_timeout_s);
+		curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, stall);
 	}
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, t);
@@ -478,6 +487,14 @@ void http_url_origin(const char *url, char *buf, size_t len)
 	snprintf(buf, len, "%.*s%.*s", (int)(s - url), url, (int)n, s);
 }
 
+static long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static int transport_errno(CURLcode c)
 {
 	return c == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -EIO;
@@ -487,11 +504,13 @@ int http_perform(struct http_pool *p, const struct http_request *req,
 		 struct http_response *resp)
 {
 	int max = req->attempts > 0 ? req->attempts : p->cfg.attempts;
+	long end = p->cfg.deadline_ms > 0 ? mono_ms() + p->cfg.deadline_ms : 0;
 	char origin[256];
 
 	memset(resp, 0, sizeof *resp);
 	for (int attempt = 1;; attempt++) {
-		struct transfer t = { .req = req, .resp = resp };
+		struct transfer t = { .req = req, .resp = resp,
+				      .left_ms = end ? end - mono_ms() : 0 };
 		struct curl_slist *hdrs = NULL;
 		CURLcode rc;
 		long wait;
@@ -529,6 +548,9 @@ int http_perform(struct http_pool *p, const struct http_request *req,
 		if (attempt >= max || !http_retryable(rc, resp->status))
 			break;
 		wait = backoff_ms(&p->cfg, attempt);
+		/* a retry needs time for a connect and an answer */
+		if (end && mono_ms() + wait + 1000 >= end)
+			break;
 		if (p->host && p->host->log) {
 			char what[CURL_ERROR_SIZE + 16];
 			http_url_origin(req->url, origin, sizeof origin);
@@ -558,10 +580,15 @@ const char *http_describe(const char *url, const struct http_response *resp,
 		return buf;
 	}
 	http_url_origin(url, origin, sizeof origin);
-	snprintf(buf, len, "cannot reach %s: %s%s", origin,
-		 resp->error[0] ? resp->error
-				: curl_easy_strerror(resp->curl_code),
-		 resp->attempts > 1 ? " (after retries)" : "");
+	if (resp->attempts > 1)
+		snprintf(buf, len, "cannot reach %s: %s (%d attempts)", origin,
+			 resp->error[0] ? resp->error
+					: curl_easy_strerror(resp->curl_code),
+			 resp->attempts);
+	else
+		snprintf(buf, len, "cannot reach %s: %s", origin,
+			 resp->error[0] ? resp->error
+					: curl_easy_strerror(resp->curl_code));
 	return buf;
 }
 

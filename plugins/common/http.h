@@ -19,7 +19,7 @@
 #include "pair.h"
 
 /* Plugin-internal: never exported from a plugin, whatever its flags
- * (the daemon is linked -rdynamic; a clash would bind to the core). */
+ * (two plugins in one process must not bind to each other's copy). */
 #pragma GCC visibility push(hidden)
 
 struct http_config {
@@ -28,6 +28,11 @@ struct http_config {
 	int attempts;            /* tries per request, >= 1; default 5 */
 	long backoff_base_ms;    /* first retry waits up to this; 200 ms */
 	long backoff_max_ms;     /* no wait exceeds this; 5 s */
+	/* A request, its retries and their waits end within this unless
+	 * bytes keep moving: no retry starts past it, and a stall is cut at
+	 * it.  So a store that accepts and never answers costs a caller at
+	 * most this long, not attempts x stall; 60 s, 0 = no limit. */
+	long deadline_ms;
 };
 
 void http_config_defaults(struct http_config *c);

@@ -100,6 +100,8 @@ static const struct scopefs_plugin plugin = {
 		"connect_timeout=SEC    connect timeout (10)\n"
 		"timeout=SEC            abort a transfer stalled this long (30)\n"
 		"retries=N              retries of a failed request (4)\n"
+		"deadline=SEC           a request with its retries ends by "
+		"then unless data moves (60; 0: none)\n"
 		"unsigned_payload=BOOL  skip hashing bodies (no)\n"
 		"part_size=SIZE         multipart part size (object layer)\n"
 		"upload_parallelism=N   parts in flight per file (object layer)\n"

@@ -11,6 +11,8 @@ always), then 200 (HEAD/GET: a 5-byte object "hello").  After every
 request, --count-file holds "requests=N" (listings not counted).
 With --copy-error, a CopyObject (PUT with x-amz-copy-source) that gets
 through is answered 200 with an <Error> body, as S3 may do.
+With --stall, every counted request is read and never answered (the
+connection stays open): a store that accepts and then hangs.
 Signatures are not checked.
 With --azure it speaks Azure Blob Storage instead: the mount check is a
 List Blobs (comp=list, an empty EnumerationResults), errors carry
@@ -41,6 +43,7 @@ def main():
     ap.add_argument("--azure", action="store_true")
     ap.add_argument("--auth-file")
     ap.add_argument("--encoded-name")
+    ap.add_argument("--stall", action="store_true")
     args = ap.parse_args()
     state = {"n": 0}
     lock = threading.Lock()
@@ -77,12 +80,9 @@ def main():
                                  "<ListBucketResult><Name>b</Name><KeyCount>0</KeyCount>"
                                  "<IsTruncated>false</IsTruncated></ListBucketResult>",
                                  [("Content-Type", "application/xml")], head)
-            with lock:
-                state["n"] += 1
-                n = state["n"]
-                if args.count_file:
-                    with open(args.count_file, "w") as f:
-                        f.write("requests=%d\n" % n)
+            n = self.count()
+            if args.stall:
+                threading.Event().wait()  # never answer
             if args.fail < 0 or n <= args.fail:
                 code = CODES.get(args.status, "InternalError")
                 return self.send(args.status, '<?xml version="1.0" encoding="UTF-8"?>'

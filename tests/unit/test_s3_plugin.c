@@ -1185,6 +1185,51 @@ static double since(const struct timespec *t0)
 	       (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+/* A store that accepts a request and never answers: the deadline, not
+ * attempts x stall, bounds what a caller waits.  Counted in requests the
+ * server saw (each attempt a new connection, the stalled one dropped). */
+static int stalled_head_attempts(const char *deadline, int *r)
+{
+	char count[128];
+	const char *args[] = { "--stall", "--count-file", count, NULL };
+	static char url[64];
+	struct backend b;
+	struct scopefs_object_attr a;
+	int n = -1, unused;
+	void *m;
+
+	snprintf(count, sizeof count, "%s/stall.count", tmpdir);
+	snprintf(url, sizeof url, "http://127.0.0.1:%d",
+		 spawn_helper("faulty_s3.py", args));
+	s3rver_backend(&b);
+	set(&b, "endpoint", url);
+	set(&b, "timeout", "1");
+	set(&b, "retries", "2");
+	set(&b, "deadline", deadline);
+	m = mount_or_die(&b, "p");
+	*r = ops->head(m, "k", &a, NULL, NULL);
+	read_counts(count, &n, &unused);
+	plugin->mount_close(m);
+	close_backend(&b);
+	return n;
+}
+
+Test(s3, a_stalled_server_costs_one_deadline_not_every_retry)
+{
+	int r, n;
+
+	/* the control: no deadline, so 1 + 2 retries, each stalled 1 s */
+	n = stalled_head_attempts("0", &r);
+	cr_expect_eq(r, -ETIMEDOUT, "stalled HEAD without a deadline: %d", r);
+	cr_expect_eq(n, 3, "no deadline: expected all 3 attempts, saw %d", n);
+	/* 1.5 s: the first attempt stalls for 1 s, then no retry fits (a
+	 * retry needs its wait and 1 s ahead of the deadline) */
+	n = stalled_head_attempts("1.5", &r);
+	cr_expect_eq(r, -ETIMEDOUT, "stalled HEAD with a deadline: %d", r);
+	cr_expect_eq(n, 1, "deadline 1.5 s, stall 1 s: expected 1 attempt, "
+		     "saw %d", n);
+}
+
 Test(s3, throttling_twice_then_success_succeeds)
 {
 	char count[128];

@@ -38,7 +38,8 @@ static int build_session(struct mount *m, const char *opts, char *err,
 	struct fuse_args args;
 
 	snprintf(base, sizeof base,
-		 "fsname=scopefs:%s,subtype=scopefs,default_permissions%s",
+		 "fsname=scopefs:%s,subtype=scopefs,default_permissions,"
+		 "auto_unmount%s",
 		 m->be->cfg->name, m->cfg->read_only ? ",ro" : "");
 	argv[argc++] = "scopefs";
 	argv[argc++] = "-o";

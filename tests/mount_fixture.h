@@ -991,6 +991,18 @@ static inline void fx_start(const char *opts, const struct fx_mount *m,
 /* SIGTERM the daemon, wait for it (SIGKILL after a timeout), make sure
  * nothing stays mounted.  Records the status and any problem; never
  * asserts. */
+/* The daemon is gone: the watchdog (which would abort its mounts should
+ * the test die) has nothing left to guard. */
+static inline void fx_stop_watchdog(void)
+{
+	if (fx.watchdog) {
+		(void)!write(fx.watch_fd, "x", 1);
+		close(fx.watch_fd);
+		waitpid(fx.watchdog, NULL, 0);
+		fx.watchdog = 0;
+	}
+}
+
 static inline void fx_stop_sig(int sig)
 {
 	if (!fx.pid)
@@ -1007,12 +1019,7 @@ static inline void fx_stop_sig(int sig)
 	}
 	fx.pid = 0;
 	fx.stopped = 1;
-	if (fx.watchdog) {
-		(void)!write(fx.watch_fd, "x", 1);
-		close(fx.watch_fd);
-		waitpid(fx.watchdog, NULL, 0);
-		fx.watchdog = 0;
-	}
+	fx_stop_watchdog();
 	for (int i = 0; i < fx.nmounts; i++) {
 		if (!fx_is_mounted(fx.mnt[i]))
 			continue;

@@ -342,6 +342,45 @@ MOUNT_TEST(cli, sigterm_unmounts_even_with_files_open_in_the_mount)
 			  "mountinfo after SIGTERM, saw it", fx.mnt[i]);
 }
 
+/* A daemon killed outright (SIGKILL, the OOM killer, a crash) runs no
+ * unmount of its own: the mounts go with it (auto_unmount: fusermount3
+ * unmounts once the FUSE connection closes), so nothing is left answering
+ * "Transport endpoint is not connected" and a restart can mount again. */
+MOUNT_TEST(cli, sigkill_leaves_no_dead_mount_behind)
+{
+	fx_start(NULL, three_mounts, 3);
+	FX_OK(fx_write_file(fx_mpath(0, "f"), "x", 1, 0644));
+	kill(fx.pid, SIGKILL);
+	waitpid(fx.pid, &fx.status, 0);
+	fx.pid = 0;
+	fx_stop_watchdog();
+	int left = 0;
+	for (int tries = 0; tries < 100; tries++) { /* unmounts are async */
+		left = 0;
+		for (int i = 0; i < 3; i++)
+			left += mount_count(fx.mnt[i]) > 0;
+		if (!left)
+			break;
+		fx_sleep_ms(100);
+	}
+	int stat_errno[3] = { 0, 0, 0 };
+	for (int i = 0; i < 3; i++) {
+		struct stat st;
+		if (stat(fx.mnt[i], &st) < 0)
+			stat_errno[i] = errno;
+		if (mount_count(fx.mnt[i]) > 0)
+			fx_sh(10, NULL, "fusermount3 -u -z '%s'", fx.mnt[i]);
+	}
+	FX_ASSERT(left == 0, "after SIGKILL of the daemon: expected its 3 "
+		  "mounts gone within 10 s, saw %d left", left);
+	for (int i = 0; i < 3; i++)
+		FX_ASSERT(stat_errno[i] == 0, "stat of %s after the daemon's "
+			  "SIGKILL: %s", fx.mnt[i], fx_errname(stat_errno[i]));
+	/* and the same config mounts again at once */
+	fx_launch(NULL);
+	FX_OK(fx_write_file(fx_mpath(0, "g"), "y", 1, 0644));
+}
+
 /* ---- daemon mode ------------------------------------------------------- */
 
 /* The pid of the process whose command line names our config, or 0. */

@@ -1,0 +1,262 @@
+// gcs-emulator.js: the Cloud Storage emulator of firebase-tools (pinned in
+// package.json) as a plain HTTP server for the gcs tests, without the
+// firebase CLI (which needs Java 21 and downloads the rules runtime).
+//
+//   node gcs-emulator.js PORT [HOST] [DATA_DIR]
+//
+// Prints "GCS emulator listening on http://HOST:PORT" once it listens.
+// Reaches into firebase-tools' lib/ (StorageEmulator, its storage layer and
+// its express app): keep the version pinned.
+//
+// What the launcher adds to the emulator, each where the emulator lacks
+// something the JSON API has, so that the client is tested against the
+// documented protocol rather than the emulator's gaps:
+//   - a leading /storage/v1 is stripped: the emulator routes PATCH, rewriteTo
+//     and copyTo only without it;
+//   - buckets.insert (POST /storage/v1/b), which the emulator lacks;
+//   - objects.get, metadata and alt=media, served here from the file on
+//     disk: the emulator reads the whole object into memory for either (and
+//     fails past 2 GiB), and answers 200 instead of 416 for a range that
+//     starts past the end;
+//   - objects.compose (POST .../o/DEST/compose), which the emulator lacks;
+//   - ifGenerationMatch on uploads, compose and rewrite (412 when it does
+//     not hold), which the emulator ignores;
+//   - persistence in DATA_DIR: blobs there and a table of the objects'
+//     metadata, written before each answer, so a restart (even after
+//     SIGKILL) sees what was stored, as with a real store.  The emulator
+//     keeps its metadata in memory only.
+"use strict";
+const fs = require("fs");
+const http = require("http");
+const path = require("path");
+const crypto = require("crypto");
+
+const port = Number(process.argv[2] || 19052);
+const host = process.argv[3] || "127.0.0.1";
+const dataDir = path.resolve(process.argv[4] || path.join(process.env.TMPDIR || "/tmp", "gcs-data"));
+const lib = path.join(__dirname, "node_modules/firebase-tools/lib");
+const { StorageEmulator } = require(path.join(lib, "emulator/storage"));
+const { StoredFile } = require(path.join(lib, "emulator/storage/files"));
+const { StoredFileMetadata, CloudStorageObjectMetadata } = require(path.join(lib, "emulator/storage/metadata"));
+const { createApp } = require(path.join(lib, "emulator/storage/server"));
+const { EmulatorRegistry } = require(path.join(lib, "emulator/registry"));
+
+const emu = new StorageEmulator({ projectId: "demo-scopefs", host, port, auto_download: false });
+// Bucket metadata and upload URLs ask the registry where "storage" runs.
+EmulatorRegistry.set("storage", emu);
+const layer = emu.adminStorageLayer;
+const files = emu._files;
+const persistence = emu._persistence;
+const tableDir = path.join(dataDir, "table");
+fs.mkdirSync(tableDir, { recursive: true });
+persistence.reset(path.join(dataDir, "blobs"));
+
+// ---- persistence: one JSON file per object, named by the hash of its key --
+const tablePath = (key) => path.join(tableDir, crypto.createHash("sha256").update(key).digest("hex") + ".json");
+function saveEntry(key, file) {
+	const entry = { key, disk: persistence.getDiskFileName(key), meta: JSON.parse(StoredFileMetadata.toJSON(file.metadata)) };
+	const tmp = tablePath(key) + ".tmp";
+	fs.writeFileSync(tmp, JSON.stringify(entry));
+	fs.renameSync(tmp, tablePath(key));
+}
+for (const f of fs.readdirSync(tableDir)) {
+	if (!f.endsWith(".json"))
+		continue;
+	try {
+		const e = JSON.parse(fs.readFileSync(path.join(tableDir, f), "utf8"));
+		persistence._diskPathMap.set(e.key, e.disk);
+		if (!fs.existsSync(persistence.getDiskPath(e.key))) {
+			persistence._diskPathMap.delete(e.key);
+			continue;
+		}
+		layer.createBucket(e.meta.bucket);
+		files.set(e.key, new StoredFile(StoredFileMetadata.fromJSON(JSON.stringify(e.meta), emu._cloudFunctions)));
+	} catch (err) {
+		console.error(`gcs-emulator: skipping table entry ${f}: ${err.message}`);
+	}
+}
+const mapSet = files.set.bind(files), mapDelete = files.delete.bind(files);
+files.set = (key, file) => {
+	mapSet(key, file);
+	saveEntry(key, file);
+	return files;
+};
+files.delete = (key) => {
+	fs.rmSync(tablePath(key), { force: true });
+	return mapDelete(key);
+};
+const update = layer.updateObjectMetadata.bind(layer);
+layer.updateObjectMetadata = async (req) => {
+	const md = await update(req);
+	saveEntry(layer.path(req.bucketId, req.decodedObjectId), files.get(layer.path(req.bucketId, req.decodedObjectId)));
+	return md;
+};
+
+// ---- helpers ---------------------------------------------------------------
+function send(res, status, body, headers = {}) {
+	const data = typeof body === "string" ? body : JSON.stringify(body);
+	res.writeHead(status, { "Content-Type": typeof body === "string" ? "text/plain" : "application/json", "Content-Length": Buffer.byteLength(data), ...headers });
+	res.end(data);
+}
+function error(res, status, reason, message) {
+	send(res, status, { error: { code: status, message, errors: [{ message, domain: "global", reason }] } });
+}
+function readBody(req) {
+	return new Promise((resolve, reject) => {
+		const parts = [];
+		req.on("data", (c) => parts.push(c));
+		req.on("end", () => resolve(Buffer.concat(parts)));
+		req.on("error", reject);
+	});
+}
+const lookup = (bucket, name) => files.get(layer.path(bucket, name));
+
+// The object's generation must be GEN ("0": no such object), as GCS checks
+// ifGenerationMatch.  Answers 412 and returns false when it is not.
+function precondition(res, q, bucket, name) {
+	const want = q.get("ifGenerationMatch");
+	if (want === null)
+		return true;
+	const f = lookup(bucket, name);
+	const have = f ? String(f.metadata.generation) : "0";
+	if (have === want)
+		return true;
+	error(res, 412, "conditionNotMet", "At least one of the pre-conditions you specified did not hold.");
+	return false;
+}
+
+// The JSON API's object resource, as the emulator's own routes give it.
+const resource = (md) => new CloudStorageObjectMetadata(md);
+
+function getObject(req, res, q, bucket, name) {
+	const f = lookup(bucket, name);
+	if (!f)
+		return error(res, 404, "notFound", `No such object: ${bucket}/${name}`);
+	const md = f.metadata;
+	if (q.get("alt") !== "media")
+		return send(res, 200, resource(md));
+	const size = Number(md.size);
+	const headers = { "Content-Type": md.contentType || "application/octet-stream", "Accept-Ranges": "bytes", ETag: md.etag, "x-goog-generation": String(md.generation), "x-goog-metageneration": String(md.metageneration) };
+	let start = 0, end = size - 1, status = 200;
+	const range = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range || "");
+	if (range && (range[1] !== "" || range[2] !== "")) {
+		if (range[1] === "") {
+			start = Math.max(0, size - Number(range[2]));
+		} else {
+			start = Number(range[1]);
+			if (range[2] !== "")
+				end = Math.min(end, Number(range[2]));
+		}
+		if (start >= size)
+			return send(res, 416, "Request range not satisfiable", { "Content-Range": `bytes */${size}` });
+		status = 206;
+		headers["Content-Range"] = `bytes ${start}-${end}/${size}`;
+	}
+	headers["Content-Length"] = size === 0 ? 0 : end - start + 1;
+	res.writeHead(status, headers);
+	if (size === 0 || req.method === "HEAD")
+		return res.end();
+	fs.createReadStream(persistence.getDiskPath(layer.path(bucket, name)), { start, end }).pipe(res);
+}
+
+// objects.compose: the sources' bytes, in order, into DEST, read and written
+// a chunk at a time (a composed object may be larger than memory).
+async function compose(req, res, q, bucket, dest) {
+	let body;
+	try {
+		body = JSON.parse((await readBody(req)).toString("utf8") || "{}");
+	} catch (err) {
+		return error(res, 400, "parseError", "the request body is not JSON");
+	}
+	const sources = body.sourceObjects || [];
+	if (sources.length < 1 || sources.length > 32)
+		return error(res, 400, "invalid", "compose takes 1 to 32 source objects");
+	const srcs = [];
+	for (const s of sources) {
+		const f = lookup(bucket, s.name);
+		if (!f)
+			return error(res, 404, "notFound", `No such object: ${bucket}/${s.name}`);
+		srcs.push(layer.path(bucket, s.name));
+	}
+	if (!precondition(res, q, bucket, dest))
+		return;
+	const key = layer.path(bucket, dest);
+	const tmpKey = `${key}.compose-${crypto.randomUUID()}`;
+	const diskName = crypto.randomUUID();
+	persistence._diskPathMap.set(tmpKey, diskName);
+	const out = fs.openSync(persistence.getDiskPath(tmpKey), "w");
+	const md5 = crypto.createHash("md5");
+	const buf = Buffer.alloc(8 << 20);
+	let size = 0;
+	for (const s of srcs) {
+		const fd = fs.openSync(persistence.getDiskPath(s), "r");
+		for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0;) {
+			fs.writeSync(out, buf, 0, n);
+			md5.update(buf.subarray(0, n));
+			size += n;
+		}
+		fs.closeSync(fd);
+	}
+	fs.closeSync(out);
+	const d = body.destination || {};
+	const md = new StoredFileMetadata({
+		name: dest, bucket, contentType: d.contentType, customMetadata: d.metadata,
+		size, md5Hash: md5.digest("base64"), crc32c: "0", // not computed: nobody reads it here
+	}, emu._cloudFunctions);
+	persistence.deleteFile(key, true);
+	persistence.renameFile(tmpKey, key);
+	files.set(key, new StoredFile(md));
+	send(res, 200, resource(md));
+}
+
+// ---- the server --------------------------------------------------------------
+const seg = "([^/]+)";
+const objectRe = new RegExp(`^(?:/download/storage/v1)?/b/${seg}/o/${seg}$`);
+const composeRe = new RegExp(`^/b/${seg}/o/${seg}/compose$`);
+const rewriteRe = new RegExp(`^/b/${seg}/o/${seg}/(?:rewriteTo|copyTo)/b/${seg}/o/${seg}$`);
+const uploadRe = new RegExp(`^/upload/storage/v1/b/${seg}/o$`);
+
+createApp("demo-scopefs", emu).then((app) => {
+	const server = http.createServer(async (req, res) => {
+		try {
+			const u = new URL(req.url, "http://x");
+			let p = u.pathname;
+			if (p.startsWith("/storage/v1/"))
+				p = p.slice("/storage/v1".length);
+			const q = u.searchParams;
+			let m;
+			if (req.method === "POST" && p === "/b") {
+				const b = JSON.parse((await readBody(req)).toString("utf8") || "{}");
+				if (!b.name)
+					return error(res, 400, "invalid", "buckets.insert needs a name");
+				layer.createBucket(b.name);
+				return send(res, 200, { kind: "storage#bucket", id: b.name, name: b.name });
+			}
+			if ((req.method === "GET" || req.method === "HEAD") && (m = objectRe.exec(p)))
+				return getObject(req, res, q, decodeURIComponent(m[1]), decodeURIComponent(m[2]));
+			if (req.method === "POST" && (m = composeRe.exec(p)))
+				return await compose(req, res, q, decodeURIComponent(m[1]), decodeURIComponent(m[2]));
+			if (req.method === "POST" && (m = rewriteRe.exec(p)) &&
+			    !precondition(res, q, decodeURIComponent(m[3]), decodeURIComponent(m[4])))
+				return;
+			if (req.method === "POST" && (m = uploadRe.exec(p)) && q.get("name") !== null &&
+			    !precondition(res, q, decodeURIComponent(m[1]), q.get("name")))
+				return;
+			req.url = p + u.search;
+			app(req, res);
+		} catch (err) {
+			console.error(`gcs-emulator: ${req.method} ${req.url}: ${err.stack}`);
+			if (!res.headersSent)
+				error(res, 500, "backendError", String(err.message));
+			else
+				res.destroy();
+		}
+	});
+	server.listen(port, host, () => console.log(`GCS emulator listening on http://${host}:${port}`));
+	const stop = () => { server.close(() => process.exit(0)); server.closeAllConnections(); };
+	process.on("SIGTERM", stop);
+	process.on("SIGINT", stop);
+}).catch((err) => {
+	console.error(`gcs-emulator: ${err.stack}`);
+	process.exit(1);
+});

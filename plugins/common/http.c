@@ -158,14 +158,47 @@ struct transfer {
 	int too_big;
 };
 
+/* The request body's length: envelope and body. */
+static size_t body_total(const struct http_request *q)
+{
+	return q->head_len + q->body_len + q->tail_len;
+}
+
+/* Copy up to K bytes of the request body from position POS: the head,
+ * then the body, then the tail. */
+static size_t body_copy(const struct http_request *q, size_t pos, char *dst,
+			size_t k)
+{
+	const struct {
+		const char *p;
+		size_t n;
+	} piece[3] = { { q->body_head, q->head_len },
+		       { q->body, q->body_len },
+		       { q->body_tail, q->tail_len } };
+	size_t done = 0;
+
+	for (int i = 0; i < 3 && done < k; i++) {
+		size_t c;
+		if (pos >= piece[i].n) {
+			pos -= piece[i].n;
+			continue;
+		}
+		c = piece[i].n - pos < k - done ? piece[i].n - pos : k - done;
+		memcpy(dst + done, piece[i].p + pos, c);
+		done += c;
+		pos = 0;
+	}
+	return done;
+}
+
 static size_t read_cb(char *dst, size_t size, size_t n, void *ctx)
 {
 	struct transfer *t = ctx;
-	size_t left = t->req->body_len - t->sent;
+	size_t left = body_total(t->req) - t->sent;
 	size_t k = size * n < left ? size * n : left;
 
 	if (k)
-		memcpy(dst, (const char *)t->req->body + t->sent, k);
+		k = body_copy(t->req, t->sent, dst, k);
 	t->sent += k;
 	return k;
 }
@@ -176,7 +209,7 @@ static int seek_cb(void *ctx, curl_off_t off, int origin)
 {
 	struct transfer *t = ctx;
 
-	if (origin != SEEK_SET || off < 0 || (size_t)off > t->req->body_len)
+	if (origin != SEEK_SET || off < 0 || (size_t)off > body_total(t->req))
 		return CURL_SEEKFUNC_FAIL;
 	t->sent = (size_t)off;
 	return CURL_SEEKFUNC_OK;
@@ -316,7 +349,8 @@ static int setup(struct http_pool *p, struct transfer *t,
 	const struct http_request *q = t->req;
 	CURL *h = t->h;
 	struct curl_slist *l = NULL;
-	int upload = q->body || strcmp(q->method, "PUT") == 0 ||
+	int upload = q->body || q->body_head ||
+		     strcmp(q->method, "PUT") == 0 ||
 		     strcmp(q->method, "POST") == 0;
 
 	/* Our own copy of the caller's list plus the headers curl must not
@@ -370,7 +404,7 @@ static int setup(struct http_pool *p, struct transfer *t,
 		curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, seek_cb);
 		curl_easy_setopt(h, CURLOPT_SEEKDATA, t);
 		curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE,
-				 (curl_off_t)q->body_len);
+				 (curl_off_t)body_total(q));
 		if (strcmp(q->method, "PUT") != 0)
 			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, q->method);
 	} else if (strcmp(q->method, "GET") != 0) {

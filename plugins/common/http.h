@@ -63,6 +63,13 @@ struct http_request {
 	 * in ms (for metadata services that must answer fast or not at all). */
 	int attempts;
 	long timeout_ms;
+	/* Bytes sent before and after body, as one request body with it (an
+	 * envelope such as multipart/related around an object's bytes, which
+	 * then need no copy).  NULL / 0 when none. */
+	const void *body_head;
+	size_t head_len;
+	const void *body_tail;
+	size_t tail_len;
 };
 
 struct http_header {

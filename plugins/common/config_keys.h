@@ -40,6 +40,9 @@ int ck_http_key(const struct scopefs_host *h, struct http_config *c,
 /* The configuration file holds the secret WHAT: refuse it (-EACCES after
  * set_error) when group or others may read or write it. */
 int ck_secret_file(const struct scopefs_host *h, const char *what);
+/* The same for any file PATH that holds the secret WHAT (a key file). */
+int ck_secret_path(const struct scopefs_host *h, const char *path,
+		   const char *what);
 
 #pragma GCC visibility pop
 

@@ -437,8 +437,8 @@ static int free_port(void)
 
 /* `scopefs mount -f CONF` must exit non-zero within a few seconds, with
  * a message that contains WANT (the mount point: DIR/mnt/refused). */
-static void expect_refused(const char *conf, const char *want,
-			   const char *what)
+static __attribute__((unused)) void
+expect_refused(const char *conf, const char *want, const char *what)
 {
 	char *argv[] = { fx.bin, "mount", "-f", (char *)conf, NULL };
 	char *out = NULL, *err = NULL;

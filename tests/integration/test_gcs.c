@@ -106,21 +106,29 @@ static void gcs_config(const char *path, const char *mnt, const char *port,
 static struct extra token_srv;
 static char token_counts[PATH_MAX];
 
-/* A service-account key file DIR/sa.json (mode 0600) for a fresh RSA key
- * whose public half is DIR/pub.pem, naming TOKEN_URI. */
-static void make_key_file(const char *token_uri)
+/* A fresh RSA key, DIR/key.pem, and its public half DIR/pub.pem (for the
+ * token server, started before the key file can name its URI). */
+static void make_key(void)
 {
 	FX_ASSERT(fx_sh(60, NULL, "cd '%s' && openssl genpkey -algorithm RSA "
 			"-pkeyopt rsa_keygen_bits:2048 -out key.pem 2>/dev/null "
-			"&& openssl pkey -in key.pem -pubout -out pub.pem && "
-			"python3 -c 'import json,sys; print(json.dumps({"
-			"\"type\": \"service_account\", \"project_id\": \"demo\", "
-			"\"private_key_id\": \"k1\", \"private_key\": "
-			"open(\"key.pem\").read(), \"client_email\": "
+			"&& openssl pkey -in key.pem -pubout -out pub.pem",
+			fx.dir) == 0, "cannot make an RSA key with openssl");
+}
+
+/* The service-account key file DIR/sa.json (mode 0600) of that key,
+ * naming TOKEN_URI. */
+static void make_key_file(const char *token_uri)
+{
+	FX_ASSERT(fx_sh(60, NULL, "cd '%s' && python3 -c 'import json,sys; "
+			"print(json.dumps({\"type\": \"service_account\", "
+			"\"project_id\": \"demo\", \"private_key_id\": \"k1\", "
+			"\"private_key\": open(\"key.pem\").read(), "
+			"\"client_email\": "
 			"\"scopefs-test@demo.iam.gserviceaccount.com\", "
 			"\"token_uri\": sys.argv[1]}))' '%s' > sa.json && "
 			"chmod 600 sa.json && rm key.pem", fx.dir, token_uri) == 0,
-		  "cannot make a service-account key with openssl and python3");
+		  "cannot write the key file with python3");
 }
 
 /* Start gcs_token.js in front of the emulator with EXTRA arguments
@@ -194,6 +202,7 @@ Test(gcs, service_account_jwt_is_verified_and_its_token_renewed,
 	fx_mkdirs(fx_fmt("%s/mnt", fx.dir), 0755);
 	/* the first token lives 302 s: inside the 300 s renewal margin, so
 	 * the plugin renews it at its first request 5 s after fetching it */
+	make_key();
 	const char *tport = start_token_server("--first-ttl 302");
 	char uri[128], conf[PATH_MAX], keys[PATH_MAX + 64];
 	snprintf(uri, sizeof uri, "http://127.0.0.1:%s/token", tport);
@@ -235,6 +244,7 @@ Test(gcs, metadata_server_token_is_used, .init = use_object_backend,
 {
 	need_object_backend();
 	fx_mkdirs(fx_fmt("%s/mnt", fx.dir), 0755);
+	make_key(); /* not used: the metadata server takes no JWT */
 	const char *tport = start_token_server(NULL);
 	char conf[PATH_MAX], keys[256];
 	snprintf(conf, sizeof conf, "%s/md.conf", fx.dir);
@@ -254,6 +264,7 @@ Test(gcs, bad_credentials_refuse_the_mount, .init = use_object_backend,
 {
 	need_object_backend();
 	fx_mkdirs(fx_fmt("%s/mnt/refused", fx.dir), 0755);
+	make_key();
 	const char *tport = start_token_server("--deny");
 	char uri[128], conf[PATH_MAX], keys[PATH_MAX + 64];
 	snprintf(uri, sizeof uri, "http://127.0.0.1:%s/token", tport);

@@ -1,6 +1,7 @@
 /* config_keys: value parsing shared by the HTTP plugins (see
  * config_keys.h). */
 #include "config_keys.h"
+#include "objkey.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -50,6 +51,20 @@ int ck_url(const struct scopefs_host *h, const char *key, char **slot,
 	free(*slot);
 	*slot = strndup(value, n);
 	return *slot ? 0 : -ENOMEM;
+}
+
+int ck_prefix(const struct scopefs_host *h, char **slot, const char *value)
+{
+	char *p;
+
+	if (objkey_prefix_join(value, "", &p) < 0) {
+		h->set_error(h, "prefix '%s' has a '.' or '..' component",
+			     value);
+		return -EINVAL;
+	}
+	free(*slot);
+	*slot = p;
+	return 0;
 }
 
 int ck_seconds(const struct scopefs_host *h, const char *key, long *ms,

@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
+#include <openssl/crypto.h>
 
 /* A response body larger than this is an error: no S3/GCS/Azure reply we
  * buffer (listings, errors, XML results) comes near it. */
@@ -318,6 +319,37 @@ static size_t header_cb(char *line, size_t size, size_t n, void *ctx)
 		*c = (char)tolower((unsigned char)*c);
 	r->nheaders++;
 	return len;
+}
+
+struct curl_slist *http_lines(struct strbuf *b)
+{
+	struct curl_slist *l = NULL, *t;
+
+	for (const char *p = b->s; !b->oom && p && p < b->s + b->len;
+	     p += strlen(p) + 1) {
+		t = curl_slist_append(l, p);
+		if (!t) {
+			http_lines_free(l);
+			l = NULL;
+			break;
+		}
+		l = t;
+	}
+	if (b->oom && l) {
+		http_lines_free(l);
+		l = NULL;
+	}
+	if (b->s)
+		OPENSSL_cleanse(b->s, b->len);
+	sb_free(b);
+	return l;
+}
+
+void http_lines_free(struct curl_slist *l)
+{
+	for (struct curl_slist *s = l; s; s = s->next)
+		OPENSSL_cleanse(s->data, strlen(s->data));
+	curl_slist_free_all(l);
 }
 
 const char *http_header(const struct http_response *resp, const char *name)

@@ -64,17 +64,8 @@ int gcs_config_key(struct gcs_config *c, const char *key, const char *value)
 		return ck_url(h, key, &c->token_uri, value, 1);
 	if (strcmp(key, "metadata_endpoint") == 0)
 		return ck_url(h, key, &c->metadata_endpoint, value, 0);
-	if (strcmp(key, "prefix") == 0) {
-		char *p;
-		if (objkey_prefix_join(value, "", &p) < 0) {
-			h->set_error(h, "prefix '%s' has a '.' or '..' "
-				     "component", value);
-			return -EINVAL;
-		}
-		free(c->prefix);
-		c->prefix = p;
-		return 0;
-	}
+	if (strcmp(key, "prefix") == 0)
+		return ck_prefix(h, &c->prefix, value);
 	if (strcmp(key, "auth") == 0)
 		return set_auth(h, &c->auth, value);
 	if (strcmp(key, "credentials") == 0)

@@ -101,10 +101,7 @@ int gcs_mount_open(const struct gcs_config *cfg, const char *prefix,
 	m->cfg = cfg;
 	m->host = h;
 	m->read_only = (flags & SCOPEFS_MOUNT_READ_ONLY) != 0;
-	rc = objkey_prefix_join(cfg->prefix, prefix, &m->key_prefix);
-	if (rc == -EINVAL)
-		h->set_error(h, "mount prefix '%s' has a '.' or '..' component",
-			     prefix);
+	rc = objkey_mount_prefix(h, cfg->prefix, prefix, &m->key_prefix);
 	if (rc < 0)
 		goto fail;
 	sb_add(&b, "/b/");

@@ -65,11 +65,9 @@ static char *request_url(const struct gcs_mount *m, const struct gcs_req *r)
 	return sb_done(&b);
 }
 
-/* The header lines, NUL-separated in one buffer, then copied into a curl
- * list; the buffer (with the token) is wiped. */
+/* The header lines, the token's included (http_lines wipes them). */
 static struct curl_slist *lines_of(const struct gcs_req *r, const char *auth)
 {
-	struct curl_slist *l = NULL, *t;
 	struct strbuf b = STRBUF_INIT;
 
 	for (size_t i = 0; i < r->nheaders; i++)
@@ -80,29 +78,7 @@ static struct curl_slist *lines_of(const struct gcs_req *r, const char *auth)
 	if (auth)
 		sb_addf(&b, "Authorization: %s%c", auth, '\0');
 	sb_addf(&b, "Accept: application/json%c", '\0');
-	if (b.oom) {
-		sb_free(&b);
-		return NULL;
-	}
-	for (const char *p = b.s; p < b.s + b.len; p += strlen(p) + 1) {
-		t = curl_slist_append(l, p);
-		if (!t) {
-			curl_slist_free_all(l);
-			l = NULL;
-			break;
-		}
-		l = t;
-	}
-	OPENSSL_cleanse(b.s, b.len);
-	sb_free(&b);
-	return l;
-}
-
-static void wipe_list(struct curl_slist *l)
-{
-	for (struct curl_slist *s = l; s; s = s->next)
-		OPENSSL_cleanse(s->data, strlen(s->data));
-	curl_slist_free_all(l);
+	return http_lines(&b);
 }
 
 int gcs_send(struct gcs_mount *m, const struct gcs_req *r,
@@ -141,7 +117,7 @@ out:
 	    rc != -EACCES) /* the token source said why */
 		m->host->set_error(m->host, "%s '%s': %s", r->op,
 				   r->name ? r->name : "", strerror(-rc));
-	wipe_list(lines);
+	http_lines_free(lines);
 	secret_free(auth);
 	free(url);
 	return rc;

@@ -19,6 +19,9 @@
 //     fails past 2 GiB), and answers 200 instead of 416 for a range that
 //     starts past the end;
 //   - objects.compose (POST .../o/DEST/compose), which the emulator lacks;
+//   - multipart uploads parsed here (the emulator refuses a media part
+//     without a Content-Type) and resumable uploads in chunks (the emulator
+//     finalises one after its first chunk);
 //   - ifGenerationMatch on uploads, compose and rewrite (412 when it does
 //     not hold), which the emulator ignores;
 //   - persistence in DATA_DIR: blobs there and a table of the objects'
@@ -126,7 +129,7 @@ function precondition(res, q, bucket, name) {
 }
 
 // The JSON API's object resource, as the emulator's own routes give it.
-const resource = (md) => new CloudStorageObjectMetadata(md);
+const resource_of = (md) => new CloudStorageObjectMetadata(md);
 
 function getObject(req, res, q, bucket, name) {
 	const f = lookup(bucket, name);
@@ -134,7 +137,7 @@ function getObject(req, res, q, bucket, name) {
 		return error(res, 404, "notFound", `No such object: ${bucket}/${name}`);
 	const md = f.metadata;
 	if (q.get("alt") !== "media")
-		return send(res, 200, resource(md));
+		return send(res, 200, resource_of(md));
 	const size = Number(md.size);
 	const headers = { "Content-Type": md.contentType || "application/octet-stream", "Accept-Ranges": "bytes", ETag: md.etag, "x-goog-generation": String(md.generation), "x-goog-metageneration": String(md.metageneration) };
 	let start = 0, end = size - 1, status = 200;
@@ -180,8 +183,7 @@ async function compose(req, res, q, bucket, dest) {
 	}
 	if (!precondition(res, q, bucket, dest))
 		return;
-	const key = layer.path(bucket, dest);
-	const tmpKey = `${key}.compose-${crypto.randomUUID()}`;
+	const tmpKey = `${layer.path(bucket, dest)}.compose-${crypto.randomUUID()}`;
 	const diskName = crypto.randomUUID();
 	persistence._diskPathMap.set(tmpKey, diskName);
 	const out = fs.openSync(persistence.getDiskPath(tmpKey), "w");
@@ -198,15 +200,117 @@ async function compose(req, res, q, bucket, dest) {
 		fs.closeSync(fd);
 	}
 	fs.closeSync(out);
-	const d = body.destination || {};
+	send(res, 200, resource_of(finish(bucket, dest, tmpKey, size, md5.digest("base64"), body.destination || {})));
+}
+
+// Put the bytes of disk file TMPKEY (SIZE bytes, MD5 its digest) in place as
+// object DEST with resource RES (contentType, metadata), as an upload does.
+function finish(bucket, dest, tmpKey, size, md5, res) {
+	const key = layer.path(bucket, dest);
 	const md = new StoredFileMetadata({
-		name: dest, bucket, contentType: d.contentType, customMetadata: d.metadata,
-		size, md5Hash: md5.digest("base64"), crc32c: "0", // not computed: nobody reads it here
+		name: dest, bucket, contentType: res.contentType, customMetadata: res.metadata,
+		size, md5Hash: md5, crc32c: "0", // not computed: nobody reads it here
 	}, emu._cloudFunctions);
 	persistence.deleteFile(key, true);
 	persistence.renameFile(tmpKey, key);
 	files.set(key, new StoredFile(md));
-	send(res, 200, resource(md));
+	return md;
+}
+
+// A multipart upload (multipart/related: the resource as JSON, then the
+// bytes), parsed here: the emulator refuses a media part without a
+// Content-Type, which the JSON API accepts (rclone 1.60 sends one).
+async function multipart(req, res, q, bucket) {
+	const m = /boundary="?([^";]+)"?/.exec(req.headers["content-type"] || "");
+	if (!m)
+		return error(res, 400, "invalid", "multipart upload without a boundary");
+	const body = await readBody(req);
+	const delim = Buffer.from(`--${m[1]}`);
+	const parts = [];
+	for (let at = body.indexOf(delim); at >= 0;) {
+		const next = body.indexOf(delim, at + delim.length);
+		if (next < 0)
+			break;
+		const part = body.subarray(at + delim.length, next);
+		const sep = part.indexOf("\r\n\r\n");
+		if (sep >= 0) // drop the CRLF after the delimiter and before the next
+			parts.push(part.subarray(sep + 4, part.length - 2));
+		at = next;
+	}
+	if (parts.length < 2)
+		return error(res, 400, "invalid", "a multipart upload needs the resource and the data");
+	let resource;
+	try {
+		resource = JSON.parse(parts[0].toString("utf8"));
+	} catch (err) {
+		return error(res, 400, "parseError", "the resource part is not JSON");
+	}
+	const name = q.get("name") || resource.name;
+	if (!name)
+		return error(res, 400, "required", "no object name");
+	if (!precondition(res, q, bucket, name))
+		return;
+	const tmpKey = `${layer.path(bucket, name)}.upload-${crypto.randomUUID()}`;
+	persistence.appendBytes(tmpKey, parts[1]);
+	const md5 = crypto.createHash("md5").update(parts[1]).digest("base64");
+	send(res, 200, resource_of(finish(bucket, name, tmpKey, parts[1].length, md5, resource)));
+}
+
+// Resumable uploads, chunk by chunk as the JSON API takes them (the
+// emulator finalises one after its first chunk): POST starts a session,
+// each PUT with Content-Range "bytes A-B/TOTAL" (or "/*") appends at A, and
+// the chunk that reaches TOTAL finishes the object; 308 with Range until
+// then.
+const sessions = new Map();
+async function resumableStart(req, res, q, bucket) {
+	let resource = {};
+	const body = (await readBody(req)).toString("utf8");
+	try {
+		resource = body ? JSON.parse(body) : {};
+	} catch (err) {
+		return error(res, 400, "parseError", "the resource is not JSON");
+	}
+	const name = q.get("name") || resource.name;
+	if (!name)
+		return error(res, 400, "required", "no object name");
+	if (!precondition(res, q, bucket, name))
+		return;
+	const id = crypto.randomUUID();
+	const tmpKey = `${layer.path(bucket, name)}.upload-${id}`;
+	persistence._diskPathMap.set(tmpKey, crypto.randomUUID());
+	fs.writeFileSync(persistence.getDiskPath(tmpKey), "");
+	sessions.set(id, { bucket, name, resource, tmpKey, size: 0, md5: crypto.createHash("md5") });
+	const loc = `http://${req.headers.host}/upload/storage/v1/b/${encodeURIComponent(bucket)}/o?uploadType=resumable&name=${encodeURIComponent(name)}&upload_id=${id}`;
+	res.writeHead(200, { Location: loc, "Content-Length": 0 });
+	res.end();
+}
+
+async function resumableChunk(req, res, q) {
+	const s = sessions.get(q.get("upload_id"));
+	if (!s)
+		return error(res, 404, "notFound", "no such upload session");
+	const data = await readBody(req);
+	const cr = /^bytes (?:(\d+)-(\d+)|\*)\/(\d+|\*)$/.exec(req.headers["content-range"] || `bytes 0-${data.length - 1}/${data.length}`);
+	if (!cr)
+		return error(res, 400, "invalid", "bad Content-Range");
+	if (cr[1] !== undefined) {
+		if (Number(cr[1]) !== s.size)
+			return error(res, 400, "invalid", `chunk at ${cr[1]}, expected ${s.size}`);
+		fs.appendFileSync(persistence.getDiskPath(s.tmpKey), data);
+		s.md5.update(data);
+		s.size += data.length;
+	}
+	if (cr[3] !== "*" && s.size >= Number(cr[3])) {
+		sessions.delete(q.get("upload_id"));
+		return send(res, 200, resource_of(finish(s.bucket, s.name, s.tmpKey, s.size, s.md5.digest("base64"), s.resource)));
+	}
+	const h = s.size ? { Range: `bytes=0-${s.size - 1}`, "Content-Length": 0 } : { "Content-Length": 0 };
+	// a client that asks (Go's: X-GUploader-No-308) gets 200 saying 308
+	if (req.headers["x-guploader-no-308"] === "yes")
+		res.writeHead(200, { ...h, "X-HTTP-Status-Code-Override": "308" });
+	else
+		res.writeHead(308, h);
+	res.end();
 }
 
 // ---- the server --------------------------------------------------------------
@@ -224,6 +328,10 @@ createApp("demo-scopefs", emu).then((app) => {
 			if (p.startsWith("/storage/v1/"))
 				p = p.slice("/storage/v1".length);
 			const q = u.searchParams;
+			// a client given ".../storage/v1/" as its endpoint uploads to
+			// /storage/v1/b/B/o?uploadType=... (rclone 1.60)
+			if (/^\/b\/[^/]+\/o$/.test(p) && q.get("uploadType") !== null)
+				p = "/upload/storage/v1" + p;
 			let m;
 			if (req.method === "POST" && p === "/b") {
 				const b = JSON.parse((await readBody(req)).toString("utf8") || "{}");
@@ -239,6 +347,13 @@ createApp("demo-scopefs", emu).then((app) => {
 			if (req.method === "POST" && (m = rewriteRe.exec(p)) &&
 			    !precondition(res, q, decodeURIComponent(m[3]), decodeURIComponent(m[4])))
 				return;
+			if (req.method === "POST" && (m = uploadRe.exec(p)) && q.get("uploadType") === "multipart")
+				return await multipart(req, res, q, decodeURIComponent(m[1]));
+			// a session's chunks come as PUT (or POST: Go's client)
+			if ((req.method === "PUT" || req.method === "POST") && uploadRe.exec(p) && q.get("upload_id"))
+				return await resumableChunk(req, res, q);
+			if (req.method === "POST" && (m = uploadRe.exec(p)) && q.get("uploadType") === "resumable")
+				return await resumableStart(req, res, q, decodeURIComponent(m[1]));
 			if (req.method === "POST" && (m = uploadRe.exec(p)) && q.get("name") !== null &&
 			    !precondition(res, q, decodeURIComponent(m[1]), q.get("name")))
 				return;

@@ -19,8 +19,9 @@
 //     fails past 2 GiB), and answers 200 instead of 416 for a range that
 //     starts past the end;
 //   - objects.compose (POST .../o/DEST/compose), which the emulator lacks;
-//   - multipart uploads parsed here (the emulator refuses a media part
-//     without a Content-Type) and resumable uploads in chunks (the emulator
+//   - uploads stored here: media uploads (the emulator computes a CRC32C
+//     in JavaScript, byte by byte), multipart uploads (it refuses a media
+//     part without a Content-Type) and resumable uploads in chunks (it
 //     finalises one after its first chunk);
 //   - ifGenerationMatch on uploads, compose and rewrite (412 when it does
 //     not hold), which the emulator ignores;
@@ -256,6 +257,23 @@ async function multipart(req, res, q, bucket) {
 	send(res, 200, resource_of(finish(bucket, name, tmpKey, parts[1].length, md5, resource)));
 }
 
+// A media upload (the bytes alone), stored here as the others are: the
+// emulator computes a CRC32C in JavaScript, byte by byte, which would make
+// the server the bottleneck of any measurement.
+async function media(req, res, q, bucket) {
+	const name = q.get("name");
+	if (!name)
+		return error(res, 400, "required", "no object name");
+	const data = await readBody(req);
+	if (!precondition(res, q, bucket, name))
+		return;
+	const tmpKey = `${layer.path(bucket, name)}.upload-${crypto.randomUUID()}`;
+	persistence.appendBytes(tmpKey, data);
+	const md5 = crypto.createHash("md5").update(data).digest("base64");
+	send(res, 200, resource_of(finish(bucket, name, tmpKey, data.length, md5,
+					  { contentType: req.headers["content-type"] })));
+}
+
 // Resumable uploads, chunk by chunk as the JSON API takes them (the
 // emulator finalises one after its first chunk): POST starts a session,
 // each PUT with Content-Range "bytes A-B/TOTAL" (or "/*") appends at A, and
@@ -347,6 +365,8 @@ createApp("demo-scopefs", emu).then((app) => {
 			if (req.method === "POST" && (m = rewriteRe.exec(p)) &&
 			    !precondition(res, q, decodeURIComponent(m[3]), decodeURIComponent(m[4])))
 				return;
+			if (req.method === "POST" && (m = uploadRe.exec(p)) && q.get("uploadType") === "media")
+				return await media(req, res, q, decodeURIComponent(m[1]));
 			if (req.method === "POST" && (m = uploadRe.exec(p)) && q.get("uploadType") === "multipart")
 				return await multipart(req, res, q, decodeURIComponent(m[1]));
 			// a session's chunks come as PUT (or POST: Go's client)
@@ -354,9 +374,6 @@ createApp("demo-scopefs", emu).then((app) => {
 				return await resumableChunk(req, res, q);
 			if (req.method === "POST" && (m = uploadRe.exec(p)) && q.get("uploadType") === "resumable")
 				return await resumableStart(req, res, q, decodeURIComponent(m[1]));
-			if (req.method === "POST" && (m = uploadRe.exec(p)) && q.get("name") !== null &&
-			    !precondition(res, q, decodeURIComponent(m[1]), q.get("name")))
-				return;
 			req.url = p + u.search;
 			app(req, res);
 		} catch (err) {

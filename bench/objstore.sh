@@ -40,7 +40,7 @@ BENCH_HOME=$(cd "$(dirname "$0")" && pwd)
 TOP=$(dirname "$BENCH_HOME")
 # shellcheck source=bench/lib.sh
 . "$BENCH_HOME/lib.sh"
-KIND=${BENCH_STORE:?set BENCH_STORE (s3, azblob), or run bench/s3.sh or bench/azblob.sh}
+KIND=${BENCH_STORE:?set BENCH_STORE (s3, azblob, gcs), or run bench/s3.sh, bench/azblob.sh or bench/gcs.sh}
 # shellcheck source=bench/store-s3.sh
 . "$BENCH_HOME/store-$KIND.sh" || exit 1
 

@@ -29,7 +29,7 @@ store_env() {
 
 store_start() {
 	unset AZ_PORT
-	start_azure || bench_die "cannot start Azurite (see $RUN_DIR/azurite.log)"
+	start_azure || bench_die "cannot start Azurite (see $RUN_DIR/azure.log)"
 	SERVER_PORT=$AZ_PORT
 	python3 "$TOP/tests/servers/azure_tool.py" container "$SERVER_PORT" "$CONTAINER" ||
 		bench_die "cannot create the container on Azurite"
@@ -39,7 +39,7 @@ store_start() {
 	AZ_SAS=$(python3 "$TOP/tests/servers/azure_tool.py" sas) || bench_die "cannot make a SAS token"
 }
 
-store_alive() { kill -0 "$(cat "$RUN_DIR/azurite.pid" 2>/dev/null)" 2>/dev/null; }
+store_alive() { kill -0 "$(cat "$RUN_DIR/azure.pid" 2>/dev/null)" 2>/dev/null; }
 
 store_describe() {
 	echo "Azurite $(node -p 'require(process.argv[1]).version' "$TOP/tests/servers/node_modules/azurite/package.json" 2>/dev/null) (tests/servers, blob service, loose mode off)"

@@ -22,6 +22,8 @@
  *                         by hand): 19050
  *   AZ_PORT               the same for the azblob backend's Azurite
  *                         (start_azure); unset: 19051
+ *   GCS_PORT              the same for the gcs backend's Cloud Storage
+ *                         emulator (start_gcs); unset: 19052
  *   TMPDIR                where DIR is made (default /tmp); tests/run.sh
  *                         gives each run its own
  *   SCOPEFS_REQUIRE_SERVERS  1: a backend whose server does not answer
@@ -114,11 +116,18 @@ struct fx_backend {
 	"container = testcontainer\nprefix = %3$s\n"                          \
 	"account_key = " FX_AZ_KEY "\n"
 
+/* gcs: the Cloud Storage emulator of tests/servers/servers.sh
+ * (start_gcs), which takes no credentials; bucket testbucket. */
+#define FX_GCS_SECTION                                                       \
+	"[backend default]\nplugin = gcs\nendpoint = http://127.0.0.1:%2$s\n" \
+	"bucket = testbucket\nprefix = %3$s\nauth = none\n"
+
 static const struct fx_backend fx_backends[] = {
 	{ "local", "[backend default]\nplugin = local\nroot = %1$s/data\n", 1,
 	  0, NULL, NULL },
 	{ "s3", FX_S3_SECTION, 0, 1, "S3_PORT", "19050" },
 	{ "azblob", FX_AZBLOB_SECTION, 0, 1, "AZ_PORT", "19051" },
+	{ "gcs", FX_GCS_SECTION, 0, 1, "GCS_PORT", "19052" },
 };
 
 /* One [mount] of a test's configuration. */
@@ -731,7 +740,7 @@ static inline void fx_prepare_dir(void)
 	fx.backend = fx_pick_backend();
 	if (!fx.backend)
 		cr_assert_fail("SCOPEFS_TEST_BACKEND=%s: expected one of the "
-			       "prepared backends (local, s3, azblob), saw an unknown "
+			       "prepared backends (local, s3, azblob, gcs), saw an unknown "
 			       "one", getenv("SCOPEFS_TEST_BACKEND"));
 	fx_need_server(fx.backend);
 	const char *tmp = getenv("TMPDIR");

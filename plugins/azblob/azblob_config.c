@@ -76,17 +76,8 @@ int az_config_key(struct az_config *c, const char *key, const char *value)
 		return ck_url(h, key, &c->endpoint, value, 1);
 	if (strcmp(key, "msi_endpoint") == 0)
 		return ck_url(h, key, &c->msi_endpoint, value, 1);
-	if (strcmp(key, "prefix") == 0) {
-		char *p;
-		if (objkey_prefix_join(value, "", &p) < 0) {
-			h->set_error(h, "prefix '%s' has a '.' or '..' "
-				     "component", value);
-			return -EINVAL;
-		}
-		free(c->prefix);
-		c->prefix = p;
-		return 0;
-	}
+	if (strcmp(key, "prefix") == 0)
+		return ck_prefix(h, &c->prefix, value);
 	if (strcmp(key, "auth") == 0)
 		return set_auth(h, &c->auth, value);
 	if (strcmp(key, "account_key") == 0) {

@@ -47,16 +47,8 @@ int az_list(void *mnt, const char *prefix, const char *delimiter,
 				   "EnumerationResults", prefix);
 		goto out;
 	}
-	if (page.next_token && strlen(page.next_token) >= SCOPEFS_TOKEN_MAX) {
-		m->host->set_error(m->host, "list '%s': NextMarker longer "
-				   "than %d bytes", prefix, SCOPEFS_TOKEN_MAX);
-		rc = -EIO;
-		goto out;
-	}
-	rc = objlist_deliver(&page, m->key_prefix, fn, ctx);
-	if (rc == 0)
-		snprintf(token, SCOPEFS_TOKEN_MAX, "%s",
-			 page.next_token ? page.next_token : "");
+	rc = objlist_finish(m->host, &page, m->key_prefix, prefix, token, fn,
+			    ctx);
 out:
 	objlist_free(&page);
 	http_response_free(&resp);

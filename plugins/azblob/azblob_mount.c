@@ -98,10 +98,7 @@ int az_mount_open(const struct az_config *cfg, const char *prefix,
 	m->cfg = cfg;
 	m->host = h;
 	m->read_only = (flags & SCOPEFS_MOUNT_READ_ONLY) != 0;
-	rc = objkey_prefix_join(cfg->prefix, prefix, &m->key_prefix);
-	if (rc == -EINVAL)
-		h->set_error(h, "mount prefix '%s' has a '.' or '..' component",
-			     prefix);
+	rc = objkey_mount_prefix(h, cfg->prefix, prefix, &m->key_prefix);
 	if (rc < 0)
 		goto fail;
 	sb_addf(&b, "%s/%s", cfg->endpoint, cfg->container);

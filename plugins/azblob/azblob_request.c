@@ -76,30 +76,13 @@ static char *request_url(const struct az_mount *m, const struct az_req *r,
 static struct curl_slist *lines_of(const struct http_pair *h, size_t n,
 				   const char *auth)
 {
-	struct curl_slist *l = NULL, *t;
 	struct strbuf b = STRBUF_INIT;
 
 	for (size_t i = 0; i < n; i++)
 		sb_addf(&b, "%s: %s%c", h[i].name, h[i].value, '\0');
 	if (auth)
 		sb_addf(&b, "Authorization: %s%c", auth, '\0');
-	if (b.oom) {
-		sb_free(&b);
-		return NULL;
-	}
-	for (const char *p = b.s; p < b.s + b.len; p += strlen(p) + 1) {
-		t = curl_slist_append(l, p);
-		if (!t) {
-			curl_slist_free_all(l);
-			l = NULL;
-			break;
-		}
-		l = t;
-	}
-	if (b.s)
-		OPENSSL_cleanse(b.s, b.len);
-	sb_free(&b);
-	return l;
+	return http_lines(&b);
 }
 
 static char *authorization(struct az_mount *m, const struct az_req *r,
@@ -184,7 +167,7 @@ out:
 	if (rc < 0 && resp->status == 0 && resp->curl_code == CURLE_OK)
 		m->host->set_error(m->host, "%s '%s': %s", r->op,
 				   r->name ? r->name : "", strerror(-rc));
-	curl_slist_free_all(lines);
+	http_lines_free(lines);
 	secret_free(auth);
 	if (url)
 		OPENSSL_cleanse(url, strlen(url)); /* may hold the SAS */

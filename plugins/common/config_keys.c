@@ -1,6 +1,7 @@
 /* config_keys: value parsing shared by the HTTP plugins (see
  * config_keys.h). */
 #include "config_keys.h"
+#include "objkey.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -50,6 +51,20 @@ int ck_url(const struct scopefs_host *h, const char *key, char **slot,
 	free(*slot);
 	*slot = strndup(value, n);
 	return *slot ? 0 : -ENOMEM;
+}
+
+int ck_prefix(const struct scopefs_host *h, char **slot, const char *value)
+{
+	char *p;
+
+	if (objkey_prefix_join(value, "", &p) < 0) {
+		h->set_error(h, "prefix '%s' has a '.' or '..' component",
+			     value);
+		return -EINVAL;
+	}
+	free(*slot);
+	*slot = p;
+	return 0;
 }
 
 int ck_seconds(const struct scopefs_host *h, const char *key, long *ms,
@@ -154,23 +169,28 @@ int ck_http_key(const struct scopefs_host *h, struct http_config *c,
 }
 
 /* Secrets in a file others can read are no secrets. */
-int ck_secret_file(const struct scopefs_host *h, const char *what)
+int ck_secret_path(const struct scopefs_host *h, const char *path,
+		   const char *what)
 {
-	const char *f = h->config_file;
 	struct stat st;
 
-	if (!f)
-		return 0; /* keys given without a file (embedding, tests) */
-	if (stat(f, &st) < 0) {
+	if (stat(path, &st) < 0) {
 		h->set_error(h, "cannot check the permissions of %s, which "
-			     "holds %s: %s", f, what, strerror(errno));
+			     "holds %s: %s", path, what, strerror(errno));
 		return -EACCES;
 	}
 	if (st.st_mode & (S_IRGRP | S_IROTH | S_IWGRP | S_IWOTH)) {
 		h->set_error(h, "%s holds %s but has mode %04o, open to group "
-			     "or others; chmod 600 it", f, what,
+			     "or others; chmod 600 it", path, what,
 			     (unsigned)(st.st_mode & 07777));
 		return -EACCES;
 	}
 	return 0;
+}
+
+int ck_secret_file(const struct scopefs_host *h, const char *what)
+{
+	if (!h->config_file)
+		return 0; /* keys given without a file (embedding, tests) */
+	return ck_secret_path(h, h->config_file, what);
 }

@@ -28,6 +28,9 @@ int ck_size(const struct scopefs_host *h, const char *key, uint64_t lo,
 	    uint64_t hi, uint64_t *out, const char *value);
 int ck_bool(const struct scopefs_host *h, const char *key, int *out,
 	    const char *value);
+/* The base prefix key: normalised ("a//b" -> "a/b/", "" stays ""), no
+ * "." or ".." component. */
+int ck_prefix(const struct scopefs_host *h, char **slot, const char *value);
 /* Letters, digits and the bytes of EXTRA; not empty. */
 int ck_name_ok(const char *s, const char *extra);
 
@@ -40,6 +43,9 @@ int ck_http_key(const struct scopefs_host *h, struct http_config *c,
 /* The configuration file holds the secret WHAT: refuse it (-EACCES after
  * set_error) when group or others may read or write it. */
 int ck_secret_file(const struct scopefs_host *h, const char *what);
+/* The same for any file PATH that holds the secret WHAT (a key file). */
+int ck_secret_path(const struct scopefs_host *h, const char *path,
+		   const char *what);
 
 #pragma GCC visibility pop
 

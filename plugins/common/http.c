@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
+#include <openssl/crypto.h>
 
 /* A response body larger than this is an error: no S3/GCS/Azure reply we
  * buffer (listings, errors, XML results) comes near it. */
@@ -160,14 +161,47 @@ struct transfer {
 	long left_ms;     /* of the request's deadline; 0 = none */
 };
 
+/* The request body's length: envelope and body. */
+static size_t body_total(const struct http_request *q)
+{
+	return q->head_len + q->body_len + q->tail_len;
+}
+
+/* Copy up to K bytes of the request body from position POS: the head,
+ * then the body, then the tail. */
+static size_t body_copy(const struct http_request *q, size_t pos, char *dst,
+			size_t k)
+{
+	const struct {
+		const char *p;
+		size_t n;
+	} piece[3] = { { q->body_head, q->head_len },
+		       { q->body, q->body_len },
+		       { q->body_tail, q->tail_len } };
+	size_t done = 0;
+
+	for (int i = 0; i < 3 && done < k; i++) {
+		size_t c;
+		if (pos >= piece[i].n) {
+			pos -= piece[i].n;
+			continue;
+		}
+		c = piece[i].n - pos < k - done ? piece[i].n - pos : k - done;
+		memcpy(dst + done, piece[i].p + pos, c);
+		done += c;
+		pos = 0;
+	}
+	return done;
+}
+
 static size_t read_cb(char *dst, size_t size, size_t n, void *ctx)
 {
 	struct transfer *t = ctx;
-	size_t left = t->req->body_len - t->sent;
+	size_t left = body_total(t->req) - t->sent;
 	size_t k = size * n < left ? size * n : left;
 
 	if (k)
-		memcpy(dst, (const char *)t->req->body + t->sent, k);
+		k = body_copy(t->req, t->sent, dst, k);
 	t->sent += k;
 	return k;
 }
@@ -178,7 +212,7 @@ static int seek_cb(void *ctx, curl_off_t off, int origin)
 {
 	struct transfer *t = ctx;
 
-	if (origin != SEEK_SET || off < 0 || (size_t)off > t->req->body_len)
+	if (origin != SEEK_SET || off < 0 || (size_t)off > body_total(t->req))
 		return CURL_SEEKFUNC_FAIL;
 	t->sent = (size_t)off;
 	return CURL_SEEKFUNC_OK;
@@ -289,6 +323,37 @@ static size_t header_cb(char *line, size_t size, size_t n, void *ctx)
 	return len;
 }
 
+struct curl_slist *http_lines(struct strbuf *b)
+{
+	struct curl_slist *l = NULL, *t;
+
+	for (const char *p = b->s; !b->oom && p && p < b->s + b->len;
+	     p += strlen(p) + 1) {
+		t = curl_slist_append(l, p);
+		if (!t) {
+			http_lines_free(l);
+			l = NULL;
+			break;
+		}
+		l = t;
+	}
+	if (b->oom && l) {
+		http_lines_free(l);
+		l = NULL;
+	}
+	if (b->s)
+		OPENSSL_cleanse(b->s, b->len);
+	sb_free(b);
+	return l;
+}
+
+void http_lines_free(struct curl_slist *l)
+{
+	for (struct curl_slist *s = l; s; s = s->next)
+		OPENSSL_cleanse(s->data, strlen(s->data));
+	curl_slist_free_all(l);
+}
+
 const char *http_header(const struct http_response *resp, const char *name)
 {
 	for (size_t i = 0; i < resp->nheaders; i++)
@@ -318,7 +383,8 @@ static int setup(struct http_pool *p, struct transfer *t,
 	const struct http_request *q = t->req;
 	CURL *h = t->h;
 	struct curl_slist *l = NULL;
-	int upload = q->body || strcmp(q->method, "PUT") == 0 ||
+	int upload = q->body || q->body_head ||
+		     strcmp(q->method, "PUT") == 0 ||
 		     strcmp(q->method, "POST") == 0;
 
 	/* Our own copy of the caller's list plus the headers curl must not
@@ -379,7 +445,7 @@ static int setup(struct http_pool *p, struct transfer *t,
 		curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, seek_cb);
 		curl_easy_setopt(h, CURLOPT_SEEKDATA, t);
 		curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE,
-				 (curl_off_t)q->body_len);
+				 (curl_off_t)body_total(q));
 		if (strcmp(q->method, "PUT") != 0)
 			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, q->method);
 	} else if (strcmp(q->method, "GET") != 0) {

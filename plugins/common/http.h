@@ -17,6 +17,7 @@
 #include <scopefs/plugin.h>
 
 #include "pair.h"
+#include "strbuf.h"
 
 /* Plugin-internal: never exported from a plugin, whatever its flags
  * (two plugins in one process must not bind to each other's copy). */
@@ -68,6 +69,13 @@ struct http_request {
 	 * in ms (for metadata services that must answer fast or not at all). */
 	int attempts;
 	long timeout_ms;
+	/* Bytes sent before and after body, as one request body with it (an
+	 * envelope such as multipart/related around an object's bytes, which
+	 * then need no copy).  NULL / 0 when none. */
+	const void *body_head;
+	size_t head_len;
+	const void *body_tail;
+	size_t tail_len;
 };
 
 struct http_header {
@@ -94,6 +102,13 @@ struct http_response {
 int http_perform(struct http_pool *p, const struct http_request *req,
 		 struct http_response *resp);
 void http_response_free(struct http_response *resp);
+
+/* The NUL-separated "Name: value" lines in B (each added with a '\0'
+ * after it) as a curl header list.  B is wiped (it may hold a token or a
+ * signature) and freed either way; NULL when out of memory. */
+struct curl_slist *http_lines(struct strbuf *b);
+/* Wipe and free a list from http_lines. */
+void http_lines_free(struct curl_slist *l);
 
 /* Value of response header NAME (any case), or NULL. */
 const char *http_header(const struct http_response *resp, const char *name);

@@ -85,6 +85,19 @@ int meta_headers(const struct scopefs_host *h, const char *prefix,
 	return 0;
 }
 
+char *meta_value_encode(const char *value)
+{
+	char *out = malloc(value_size(value)), *p;
+
+	if (!out || value_plain(value))
+		return out ? strcpy(out, value) : NULL;
+	p = stpcpy(out, B_HEAD);
+	p += EVP_EncodeBlock((unsigned char *)p, (const unsigned char *)value,
+			     (int)strlen(value));
+	strcpy(p, B_TAIL);
+	return out;
+}
+
 /* Decode "=?charset?B?...?=" (or ?Q?) into a malloc'd string; any other
  * value is copied as is. */
 char *meta_value_decode(const char *v)

@@ -21,6 +21,12 @@ int meta_headers(const struct scopefs_host *h, const char *prefix,
  * lower-cased, value decoded.  FN's first non-zero result, or -ENOMEM. */
 int meta_each(const struct http_response *resp, const char *prefix,
 	      scopefs_meta_fn fn, void *ctx);
+/* VALUE as meta_headers writes it: as is when it is printable ASCII
+ * without surrounding blanks, else RFC 2047 "=?UTF-8?B?...?=".  For stores
+ * whose metadata is not in headers (GCS's JSON), so that every store holds
+ * the same text and meta_value_decode reads it back.  malloc'd; NULL when
+ * out of memory. */
+char *meta_value_encode(const char *value);
 /* A value as meta_headers wrote it (or another tool, RFC 2047 ?B? or
  * ?Q?), decoded, malloc'd; NULL when out of memory. */
 char *meta_value_decode(const char *v);

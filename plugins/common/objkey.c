@@ -91,6 +91,17 @@ int objkey_prefix_join(const char *base, const char *sub, char **out)
 	return *out ? 0 : -ENOMEM;
 }
 
+int objkey_mount_prefix(const struct scopefs_host *h, const char *base,
+			const char *prefix, char **out)
+{
+	int rc = objkey_prefix_join(base, prefix, out);
+
+	if (rc == -EINVAL)
+		h->set_error(h, "mount prefix '%s' has a '.' or '..' component",
+			     prefix);
+	return rc;
+}
+
 const char *objkey_relative(const char *prefix, const char *key)
 {
 	size_t n = strlen(prefix);

@@ -21,6 +21,10 @@ char *objkey_full(const struct scopefs_host *h, const char *prefix,
 /* Join and normalise prefixes ("a//b/" + "/c" -> "a/b/c/", "" stays
  * ""); -EINVAL for "." or ".." components. */
 int objkey_prefix_join(const char *base, const char *sub, char **out);
+/* A mount's key prefix: the backend's BASE joined with the mount's
+ * PREFIX; -EINVAL after set_error for "." or ".." components, -ENOMEM. */
+int objkey_mount_prefix(const struct scopefs_host *h, const char *base,
+			const char *prefix, char **out);
 /* KEY relative to PREFIX, or NULL for one outside it or the prefix's
  * own marker (a listing's entries). */
 const char *objkey_relative(const char *prefix, const char *key);

@@ -2,6 +2,7 @@
 #include "objlist.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,6 +79,25 @@ int objlist_deliver(const struct objlist *l, const char *key_prefix,
 			return rc;
 	}
 	return 0;
+}
+
+int objlist_finish(const struct scopefs_host *h, const struct objlist *l,
+		   const char *key_prefix, const char *prefix,
+		   char token[SCOPEFS_TOKEN_MAX], scopefs_list_fn fn,
+		   void *ctx)
+{
+	int rc;
+
+	if (l->next_token && strlen(l->next_token) >= SCOPEFS_TOKEN_MAX) {
+		h->set_error(h, "list '%s': the continuation token is longer "
+			     "than %d bytes", prefix, SCOPEFS_TOKEN_MAX);
+		return -EIO;
+	}
+	rc = objlist_deliver(l, key_prefix, fn, ctx);
+	if (rc == 0)
+		snprintf(token, SCOPEFS_TOKEN_MAX, "%s",
+			 l->next_token ? l->next_token : "");
+	return rc;
 }
 
 void objlist_free(struct objlist *l)

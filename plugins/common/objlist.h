@@ -43,6 +43,14 @@ int objlist_add_meta(struct objlist_object *o, const char *key,
  * result, else 0. */
 int objlist_deliver(const struct objlist *l, const char *key_prefix,
 		    scopefs_list_fn fn, void *ctx);
+/* The end of a plugin's list call: the page's continuation (-EIO after
+ * set_error naming PREFIX when it is longer than the ABI carries), then
+ * objlist_deliver, then TOKEN set to the next page's continuation ("" at
+ * the end). */
+int objlist_finish(const struct scopefs_host *h, const struct objlist *l,
+		   const char *key_prefix, const char *prefix,
+		   char token[SCOPEFS_TOKEN_MAX], scopefs_list_fn fn,
+		   void *ctx);
 void objlist_free(struct objlist *l);
 
 #pragma GCC visibility pop

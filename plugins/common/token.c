@@ -23,6 +23,8 @@ struct token_source {
 	const struct scopefs_host *host;
 	struct http_pool *http;
 	char *url, *header;
+	token_body_fn body_fn; /* NULL: GET */
+	void *body_ctx;
 	long timeout_ms;
 	pthread_mutex_t lock; /* guards token, expires, last, fetches */
 	char *token;
@@ -57,13 +59,28 @@ static int fetch(struct token_source *t, char **token, time_t *expires,
 	struct http_request req = { .method = "GET", .url = t->url,
 				    .headers = h, .attempts = 1,
 				    .timeout_ms = t->timeout_ms };
-	struct http_response resp;
+	struct http_response resp = { 0 };
 	struct json_object *o = NULL, *v;
-	char origin[256], what[CURL_ERROR_SIZE + 300];
-	int rc = http_perform(t->http, &req, &resp);
+	char origin[256], what[CURL_ERROR_SIZE + 300], *body = NULL;
+	int rc;
 
-	curl_slist_free_all(h);
 	http_url_origin(t->url, origin, sizeof origin);
+	if (t->header && !h) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (t->body_fn) {
+		if ((rc = t->body_fn(t->body_ctx, &body, err, errlen)) < 0) {
+			curl_slist_free_all(h);
+			return rc;
+		}
+		req.method = "POST";
+		req.body = body;
+		req.body_len = strlen(body);
+	}
+	rc = http_perform(t->http, &req, &resp);
+	curl_slist_free_all(h);
+	secret_free(body);
 	if (rc < 0) {
 		snprintf(err, errlen, "token endpoint %s: %s", origin,
 			 http_describe(t->url, &resp, what, sizeof what));
@@ -97,10 +114,12 @@ out:
 	return rc;
 }
 
-struct token_source *token_source_open(const struct scopefs_host *h,
-				       struct http_pool *http, const char *url,
-				       const char *header, long timeout_ms,
-				       char *err, size_t errlen)
+static struct token_source *source_open(const struct scopefs_host *h,
+					struct http_pool *http, const char *url,
+					const char *header,
+					token_body_fn body_fn, void *ctx,
+					long timeout_ms, char *err,
+					size_t errlen)
 {
 	struct token_source *t = calloc(1, sizeof *t);
 
@@ -112,6 +131,8 @@ struct token_source *token_source_open(const struct scopefs_host *h,
 	}
 	t->host = h;
 	t->http = http;
+	t->body_fn = body_fn;
+	t->body_ctx = ctx;
 	t->timeout_ms = timeout_ms;
 	pthread_mutex_init(&t->lock, NULL);
 	t->last = time(NULL);
@@ -121,6 +142,30 @@ struct token_source *token_source_open(const struct scopefs_host *h,
 	}
 	t->fetches = 1;
 	return t;
+}
+
+struct token_source *token_source_open(const struct scopefs_host *h,
+				       struct http_pool *http, const char *url,
+				       const char *header, long timeout_ms,
+				       char *err, size_t errlen)
+{
+	return source_open(h, http, url, header, NULL, NULL, timeout_ms, err,
+			   errlen);
+}
+
+struct token_source *token_source_open_post(const struct scopefs_host *h,
+					    struct http_pool *http,
+					    const char *url,
+					    const char *content_type,
+					    token_body_fn body_fn, void *ctx,
+					    long timeout_ms, char *err,
+					    size_t errlen)
+{
+	char header[256];
+
+	snprintf(header, sizeof header, "Content-Type: %s", content_type);
+	return source_open(h, http, url, header, body_fn, ctx, timeout_ms,
+			   err, errlen);
 }
 
 void token_source_close(struct token_source *t)

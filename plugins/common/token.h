@@ -1,7 +1,10 @@
 /* token: temporary credentials and their renewal.  renew_due() is the one
  * renewal policy (s3's instance-role keys, azblob's managed-identity
- * tokens); token_source is a bearer token from an instance-metadata-style
- * endpoint (GET, JSON with access_token and expires_on / expires_in),
+ * tokens, gcs's OAuth tokens); token_source is a bearer token from an
+ * endpoint that answers JSON with access_token and expires_on /
+ * expires_in: asked with a GET (instance metadata services: Azure's
+ * managed identity, the GCE metadata server) or with a POST whose body is
+ * made afresh for each fetch (an OAuth token URI taking a signed JWT),
  * fetched at mount and renewed before it expires. */
 #ifndef SCOPEFS_TOKEN_H
 #define SCOPEFS_TOKEN_H
@@ -32,6 +35,21 @@ struct token_source *token_source_open(const struct scopefs_host *h,
 				       struct http_pool *http, const char *url,
 				       const char *header, long timeout_ms,
 				       char *err, size_t errlen);
+/* Makes the body of a POST source's next request: a malloc'd secret
+ * (freed with secret_free) in *body; 0, or -errno with the reason in err. */
+typedef int (*token_body_fn)(void *ctx, char **body, char *err,
+			     size_t errlen);
+
+/* A source POSTing to URL the body BODY_FN makes (Content-Type
+ * CONTENT_TYPE), each request one try of at most TIMEOUT_MS.  CTX must
+ * outlive the source.  As token_source_open otherwise. */
+struct token_source *token_source_open_post(const struct scopefs_host *h,
+					    struct http_pool *http,
+					    const char *url,
+					    const char *content_type,
+					    token_body_fn body_fn, void *ctx,
+					    long timeout_ms, char *err,
+					    size_t errlen);
 void token_source_close(struct token_source *t);
 /* A malloc'd copy of the current token (free with secret_free), renewed
  * first when due; a failed renewal keeps a token that still works.

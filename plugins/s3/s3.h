@@ -109,9 +109,6 @@ int s3_key_check(const struct s3_mount *m, const char *op, const char *key,
 /* key_prefix + KEY, malloc'd; NULL (after set_error) when too long or
  * out of memory. */
 char *s3_key_full(const struct s3_mount *m, const char *op, const char *key);
-/* Join and normalise prefixes ("a//b/" + "/c" -> "a/b/c/", "" stays
- * ""); -EINVAL for "." or ".." components. */
-int s3_prefix_join(const char *base, const char *sub, char **out);
 
 /* User metadata (s3_meta.c). */
 

@@ -40,17 +40,8 @@ int s3_config_key(struct s3_config *c, const char *key, const char *value)
 		}
 		return ck_str(h, &c->bucket, value);
 	}
-	if (strcmp(key, "prefix") == 0) {
-		char *p;
-		if (s3_prefix_join(value, "", &p) < 0) {
-			h->set_error(h, "prefix '%s' has a '.' or '..' "
-				     "component", value);
-			return -EINVAL;
-		}
-		free(c->prefix);
-		c->prefix = p;
-		return 0;
-	}
+	if (strcmp(key, "prefix") == 0)
+		return ck_prefix(h, &c->prefix, value);
 	if (strcmp(key, "path_style") == 0)
 		return ck_bool(h, key, &c->path_style, value);
 	if (strcmp(key, "access_key_id") == 0)

@@ -13,8 +13,3 @@ char *s3_key_full(const struct s3_mount *m, const char *op, const char *key)
 {
 	return objkey_full(m->host, m->key_prefix, S3_MAX_KEY, op, key);
 }
-
-int s3_prefix_join(const char *base, const char *sub, char **out)
-{
-	return objkey_prefix_join(base, sub, out);
-}

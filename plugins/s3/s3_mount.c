@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "credentials.h"
+#include "objkey.h"
 #include "s3.h"
 #include "s3_mount.h"
 #include "s3_xml.h"
@@ -127,10 +128,7 @@ int s3_mount_open(const struct s3_config *cfg, const char *prefix,
 	m->cfg = cfg;
 	m->host = h;
 	m->read_only = (flags & SCOPEFS_MOUNT_READ_ONLY) != 0;
-	rc = s3_prefix_join(cfg->prefix, prefix, &m->key_prefix);
-	if (rc == -EINVAL)
-		h->set_error(h, "mount prefix '%s' has a '.' or '..' component",
-			     prefix);
+	rc = objkey_mount_prefix(h, cfg->prefix, prefix, &m->key_prefix);
 	if (rc < 0 || (rc = addressing(m)) < 0)
 		goto fail;
 	m->http = http_pool_new(h, "s3", &cfg->http);

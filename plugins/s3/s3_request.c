@@ -19,7 +19,6 @@ static struct curl_slist *header_lines(const struct http_pair *h, size_t n,
 				       const struct s3_req *r,
 				       const char *auth)
 {
-	struct curl_slist *l = NULL, *t;
 	struct strbuf b = STRBUF_INIT;
 
 	for (size_t i = 0; i < n; i++)
@@ -28,23 +27,8 @@ static struct curl_slist *header_lines(const struct http_pair *h, size_t n,
 		if (strncasecmp(r->headers[i].name, "x-amz-", 6) != 0)
 			sb_addf(&b, "%s: %s%c", r->headers[i].name,
 				r->headers[i].value, '\0');
-	sb_addf(&b, "Authorization: %s", auth);
-	if (b.oom) {
-		sb_free(&b);
-		return NULL;
-	}
-	/* b holds NUL-separated lines; curl copies each. */
-	for (const char *p = b.s; p < b.s + b.len + 1; p += strlen(p) + 1) {
-		t = curl_slist_append(l, p);
-		if (!t) {
-			curl_slist_free_all(l);
-			l = NULL;
-			break;
-		}
-		l = t;
-	}
-	sb_free(&b);
-	return l;
+	sb_addf(&b, "Authorization: %s%c", auth, '\0');
+	return http_lines(&b);
 }
 
 static char *request_path(const struct s3_mount *m, const char *key)
@@ -143,7 +127,7 @@ out:
 	if (rc < 0 && resp->status == 0 && resp->curl_code == CURLE_OK)
 		m->host->set_error(m->host, "%s '%s': %s", r->op,
 				   r->name ? r->name : "", strerror(-rc));
-	curl_slist_free_all(lines);
+	http_lines_free(lines);
 	s3_sigv4_result_free(&sig);
 	s3_key_clear(&key);
 	free(h);

@@ -80,36 +80,6 @@ static void start_server(struct extra *x, int port, const char *data)
 #include "object_cases.h"
 
 
-/* `scopefs mount -f CONF` must exit non-zero within a few seconds, with
- * a message that contains WANT. */
-static void expect_refused(const char *conf, const char *want,
-			   const char *what)
-{
-	char *argv[] = { fx.bin, "mount", "-f", (char *)conf, NULL };
-	char *out = NULL, *err = NULL;
-	double t0 = now_s();
-	int status = fx_run(argv, 30, &out, &err);
-	double t = now_s() - t0;
-	const char *mnt = fx_fmt("%s/mnt/refused", fx.dir);
-	int mounted = fx_is_mounted(mnt);
-	if (mounted)
-		fx_sh(10, NULL, "fusermount3 -u -z '%s'", mnt);
-	FX_ASSERT(!mounted, "%s: expected no mount, saw %s mounted", what, mnt);
-	FX_ASSERT(status >= 0 && WIFEXITED(status) &&
-			  WEXITSTATUS(status) != 0,
-		  "%s: expected scopefs mount -f to exit non-zero, saw %s%s",
-		  what, status < 0 ? "it still running after 30 s" : "",
-		  status < 0 ? "" : fx_status_str(status));
-	FX_ASSERT(t < 10, "%s: expected the refusal within 10 s, saw %.1f s",
-		  what, t);
-	FX_ASSERT(strstr(err, want) || strstr(out, want), "%s: expected the "
-		  "message to name \"%s\", saw: %s%s", what, want, out, err);
-	fprintf(stderr, "s3: %s refused in %.2f s (exit %d)\n", what, t,
-		WEXITSTATUS(status));
-	free(out);
-	free(err);
-}
-
 MOUNT_TEST(s3, wrong_credentials_and_missing_bucket_refuse_the_mount,
 	   .timeout = 120)
 {

@@ -20,6 +20,10 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
 	exit 0
 fi
 rm -rf node_modules
-npm ci --no-audit --no-fund --loglevel=error
+# --omit=optional: firebase-tools (the GCS emulator) pulls optional native
+# packages (re2 and others) that no test server needs; leaving them out
+# saves ~90 MB and their download, and gcs-emulator.js, s3rver and Azurite
+# run without them.
+npm ci --no-audit --no-fund --loglevel=error --omit=optional
 node patch-s3rver.js node_modules/@20minutes/s3rver
 echo "$want" > "$stamp"

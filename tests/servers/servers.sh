@@ -4,6 +4,7 @@
 #   RUN_DIR=/tmp/x . tests/servers/servers.sh
 #   start_s3 || exit 1      # @20minutes/s3rver on 127.0.0.1:$S3_PORT
 #   start_azure || exit 1   # Azurite's blob service on 127.0.0.1:$AZ_PORT
+#   start_gcs || exit 1     # the Cloud Storage emulator on 127.0.0.1:$GCS_PORT
 #   ... tests ...
 #   stop_all
 #
@@ -19,7 +20,12 @@
 # tests this shell starts find it.  (A fixed default port let a second run
 # talk to the first run's server, which goes away when the first run ends.)
 #
-# AZ_PORT does the same for start_azure.
+# AZ_PORT does the same for start_azure, GCS_PORT for start_gcs.
+#
+# GCS: the Cloud Storage emulator of firebase-tools, run by gcs-emulator.js
+# (not the firebase CLI); it takes any token or none, creates buckets on
+# first use (the tests use testbucket) and keeps its objects in
+# $RUN_DIR/gcsdata across restarts.
 #
 # Servers are started in the foreground of a background job so that $! is
 # the server itself, and stopped by that pid only.
@@ -48,15 +54,15 @@ free_port() {
 s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# wait_s3 PORT SECONDS: until the s3rver of $RUN_DIR/s3.pid says in its
-# log that it listens on PORT, dies, or time runs out.  Its own word, not
-# a connect, so that another program on PORT is not taken for it.
-wait_s3() {
-	_n=$(($2 * 10))
+# wait_line NAME LINE SECONDS: until the server of $RUN_DIR/NAME.pid says
+# LINE (a regular expression for a whole line) in $RUN_DIR/NAME.log,
+# dies, or time runs out.  Its own word, not a connect, so that another
+# program on the port is not taken for it.
+wait_line() {
+	_n=$(($3 * 10))
 	while [ "$_n" -gt 0 ]; do
-		grep -qx "S3rver listening on 127\.0\.0\.1:$1" "$RUN_DIR/s3.log" &&
-			return 0
-		kill -0 "$(cat "$RUN_DIR/s3.pid")" 2>/dev/null || return 1
+		grep -qx "$2" "$RUN_DIR/$1.log" && return 0
+		kill -0 "$(cat "$RUN_DIR/$1.pid")" 2>/dev/null || return 1
 		sleep 0.1
 		_n=$((_n - 1))
 	done
@@ -80,119 +86,120 @@ stop_pid() {
 	rm -f "$_f"
 }
 
-# s3rver_on PORT: start s3rver there and wait until it listens.
-s3rver_on() {
+# start_on_port NAME VAR: start server NAME with NAME_on PORT (which
+# starts it, waits for it, and logs to $RUN_DIR/NAME.log).  With $VAR set,
+# on that port (already ours and running: nothing to do; taken by another
+# program: fail); else on a free port the kernel picks, exported as VAR
+# before the server is up, so that should it fail the tests look for it
+# there and find nothing, not another run's server.  Another program may
+# take the port before the server binds it; then the server says
+# EADDRINUSE and another port is tried.
+start_on_port() {
+	eval "_port=\${$2:-}"
+	if [ -n "$_port" ]; then
+		if [ -f "$RUN_DIR/$1.pid" ] &&
+			kill -0 "$(cat "$RUN_DIR/$1.pid")" 2>/dev/null &&
+			port_open "$_port"; then
+			return 0 # ours, already running
+		fi
+		if port_open "$_port"; then
+			echo "start_$1: port $_port is taken by another program" >&2
+			return 1
+		fi
+		"$1_on" "$_port"
+		return
+	fi
+	for _try in 1 2 3; do
+		_port=$(free_port) || return 1
+		eval "$2=\$_port"
+		export "$2"
+		"$1_on" "$_port" && return 0
+		grep -q EADDRINUSE "$RUN_DIR/$1.log" || return 1
+	done
+	return 1
+}
+
+# failed NAME WHAT PORT: say so with the end of its log, stop it, fail.
+failed() {
+	echo "start_$1: $2 did not come up on port $3; $RUN_DIR/$1.log says:" >&2
+	tail -n 20 "$RUN_DIR/$1.log" >&2
+	stop_pid "$1"
+	return 1
+}
+
+# s3_on PORT: start s3rver there and wait until it listens.
+s3_on() {
 	NODE_OPTIONS=--openssl-legacy-provider node "$SRV_DIR/s3rver-4.js" \
 		-d "$RUN_DIR/s3data" -a 127.0.0.1 -p "$1" \
 		--configure-bucket testbucket >"$RUN_DIR/s3.log" 2>&1 &
 	echo $! >"$RUN_DIR/s3.pid"
-	wait_s3 "$1" 15 && return 0
-	echo "start_s3: s3rver did not come up on port $1; $RUN_DIR/s3.log says:" >&2
-	tail -n 20 "$RUN_DIR/s3.log" >&2
-	stop_pid s3
-	return 1
+	wait_line s3 "S3rver listening on 127\.0\.0\.1:$1" 15 ||
+		failed s3 s3rver "$1"
 }
 
 start_s3() {
 	"$SRV_DIR/install.sh" || return 1
 	mkdir -p "$RUN_DIR/s3data"
-	if [ -n "${S3_PORT:-}" ]; then
-		if [ -f "$RUN_DIR/s3.pid" ] &&
-			kill -0 "$(cat "$RUN_DIR/s3.pid")" 2>/dev/null &&
-			port_open "$S3_PORT"; then
-			return 0 # ours, already running
-		fi
-		if port_open "$S3_PORT"; then
-			echo "start_s3: port $S3_PORT is taken by another program" >&2
-			return 1
-		fi
-		s3rver_on "$S3_PORT"
-		return
-	fi
-	# Exported before s3rver is up, so that should it fail, the tests
-	# look for it there and find nothing, not another run's server.
-	# Another program may take the port before s3rver binds it; then
-	# s3rver says EADDRINUSE and another port is tried.
-	for _try in 1 2 3; do
-		S3_PORT=$(free_port) || return 1
-		export S3_PORT
-		s3rver_on "$S3_PORT" && return 0
-		grep -q EADDRINUSE "$RUN_DIR/s3.log" || return 1
-	done
-	return 1
+	start_on_port s3 S3_PORT
 }
 
 stop_s3() {
 	stop_pid s3
 }
 
-# wait_azure PORT SECONDS: as wait_s3, for Azurite's own line.
-wait_azure() {
-	_n=$(($2 * 10))
-	while [ "$_n" -gt 0 ]; do
-		grep -qx "Azurite Blob service successfully listens on http://127\.0\.0\.1:$1" \
-			"$RUN_DIR/azurite.log" && return 0
-		kill -0 "$(cat "$RUN_DIR/azurite.pid")" 2>/dev/null || return 1
-		sleep 0.1
-		_n=$((_n - 1))
-	done
-	return 1
-}
-
-# azurite_on PORT: start Azurite's blob service there (x-ms-version up to
+# azure_on PORT: start Azurite's blob service there (x-ms-version up to
 # 2025-11-05 is accepted without --skipApiVersionCheck; the plugin pins an
 # older one; --loose is not needed), wait until it listens and create the
 # tests' container.
-azurite_on() {
+azure_on() {
 	node "$SRV_DIR/node_modules/azurite/dist/src/blob/main.js" \
 		--blobHost 127.0.0.1 --blobPort "$1" --location "$RUN_DIR/azdata" \
-		--disableTelemetry --silent >"$RUN_DIR/azurite.log" 2>&1 &
-	echo $! >"$RUN_DIR/azurite.pid"
-	if wait_azure "$1" 20 &&
+		--disableTelemetry --silent >"$RUN_DIR/azure.log" 2>&1 &
+	echo $! >"$RUN_DIR/azure.pid"
+	if wait_line azure "Azurite Blob service successfully listens on http://127\.0\.0\.1:$1" 20 &&
 		python3 "$SRV_DIR/azure_tool.py" container "$1" testcontainer \
-			>>"$RUN_DIR/azurite.log" 2>&1; then
+			>>"$RUN_DIR/azure.log" 2>&1; then
 		return 0
 	fi
-	echo "start_azure: Azurite did not come up on port $1; $RUN_DIR/azurite.log says:" >&2
-	tail -n 20 "$RUN_DIR/azurite.log" >&2
-	stop_pid azurite
-	return 1
+	failed azure Azurite "$1"
 }
 
 start_azure() {
 	"$SRV_DIR/install.sh" || return 1
 	mkdir -p "$RUN_DIR/azdata"
-	if [ -n "${AZ_PORT:-}" ]; then
-		if [ -f "$RUN_DIR/azurite.pid" ] &&
-			kill -0 "$(cat "$RUN_DIR/azurite.pid")" 2>/dev/null &&
-			port_open "$AZ_PORT"; then
-			return 0 # ours, already running
-		fi
-		if port_open "$AZ_PORT"; then
-			echo "start_azure: port $AZ_PORT is taken by another program" >&2
-			return 1
-		fi
-		azurite_on "$AZ_PORT"
-		return
-	fi
-	for _try in 1 2 3; do
-		AZ_PORT=$(free_port) || return 1
-		export AZ_PORT
-		azurite_on "$AZ_PORT" && return 0
-		grep -q EADDRINUSE "$RUN_DIR/azurite.log" || return 1
-	done
-	return 1
+	start_on_port azure AZ_PORT
 }
 
 stop_azure() {
-	stop_pid azurite
+	stop_pid azure
+}
+
+# gcs_on PORT: start the Cloud Storage emulator there (gcs-emulator.js)
+# and wait until it listens.
+gcs_on() {
+	node "$SRV_DIR/gcs-emulator.js" "$1" 127.0.0.1 "$RUN_DIR/gcsdata" \
+		>"$RUN_DIR/gcs.log" 2>&1 &
+	echo $! >"$RUN_DIR/gcs.pid"
+	wait_line gcs "GCS emulator listening on http://127\.0\.0\.1:$1" 20 ||
+		failed gcs "the Cloud Storage emulator" "$1"
+}
+
+start_gcs() {
+	"$SRV_DIR/install.sh" || return 1
+	mkdir -p "$RUN_DIR/gcsdata"
+	start_on_port gcs GCS_PORT
+}
+
+stop_gcs() {
+	stop_pid gcs
 }
 
 start_all() {
-	start_s3 && start_azure
+	start_s3 && start_azure && start_gcs
 }
 
 stop_all() {
 	stop_s3
 	stop_azure
+	stop_gcs
 }

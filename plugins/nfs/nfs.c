@@ -315,7 +315,9 @@ static void free_mount(struct nfsp_mount *m)
 			nfs_destroy_context(m->conn[i].ctx);
 		pthread_mutex_destroy(&m->conn[i].lock);
 	}
+	nfsp_forget_open(m);
 	pthread_mutex_destroy(&m->warn_lock);
+	pthread_mutex_destroy(&m->open_lock);
 	free(m->conn);
 	free(m->root);
 	free(m);
@@ -339,6 +341,7 @@ static int nfsp_mount_open(void *backend, const char *prefix,
 	if (!(m = calloc(1, sizeof *m)))
 		return -ENOMEM;
 	pthread_mutex_init(&m->warn_lock, NULL);
+	pthread_mutex_init(&m->open_lock, NULL);
 	m->host = b->host;
 	m->be = b;
 	m->read_only = (flags & SCOPEFS_MOUNT_READ_ONLY) != 0;

@@ -55,6 +55,12 @@ struct nfsp_conn {
 	time_t failed_at; /* last failed connect, for the backoff */
 };
 
+#define NFSP_OPEN_BUCKETS 256
+/* Prefix of the hidden names of files unlinked while open. */
+#define NFSP_HIDDEN ".scopefs-unlinked-"
+
+struct nfsp_open;
+
 /* One [mount] served by an nfs backend. */
 struct nfsp_mount {
 	const struct scopefs_host *host;
@@ -71,6 +77,11 @@ struct nfsp_mount {
 	pthread_mutex_t warn_lock;
 	int low;
 	time_t checked_at;
+	/* The files open here (nfs_unlinked.c), under open_lock; nopen is
+	 * also read without it, as a hint. */
+	pthread_mutex_t open_lock;
+	struct nfsp_open *open_files[NFSP_OPEN_BUCKETS];
+	unsigned nopen;
 };
 
 /* What open and create hand the core as fh.  The nfsfh is not tied to a
@@ -81,6 +92,7 @@ struct nfsp_file {
 	int writable;
 	int append;           /* O_APPEND: each write goes to the end */
 	int dirty;            /* written since the last COMMIT (atomic) */
+	uint64_t dev, ino;    /* the file's fsid and fileid */
 	pthread_mutex_t lock; /* orders appends of this handle */
 };
 
@@ -202,6 +214,20 @@ int nfsp_path(const char *path, char out[NFSP_PATH_MAX]);
 int nfsp_names_ok(const char *s);
 /* libnfs's stat into struct stat. */
 void nfsp_stat(const struct nfs_stat_64 *in, struct stat *out);
+
+/* ---- nfs_unlinked.c: files unlinked while open here ---- */
+/* Count F (dev and ino set) as open / closed; the last close removes the
+ * file's hidden name, if it has one. */
+int nfsp_opened(struct nfsp_mount *m, struct nfsp_file *f);
+void nfsp_closed(struct nfsp_mount *m, struct nfsp_file *f);
+/* If P (a libnfs path) is a file open here with no other name, rename it
+ * to a hidden name: 1 if so, 0 if P may be removed as usual, or -errno. */
+int nfsp_hide_if_open(struct nfsp_mount *m, const char *p);
+/* F lives on under a hidden name only (its st_nlink shows one less). */
+int nfsp_is_hidden(struct nfsp_mount *m, const struct nfsp_file *f);
+/* A name readdir leaves out. */
+int nfsp_hidden_name(const char *name);
+void nfsp_forget_open(struct nfsp_mount *m);
 
 /* ---- nfs_file.c: open files and their data ---- */
 int nfsp_open(void *mnt, const char *path, int flags, void **fh);

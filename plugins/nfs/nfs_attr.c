@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,6 +18,16 @@
 #include <sys/time.h>
 
 #include <nfsc/libnfs.h>
+#include <nfsc/libnfs-raw.h>
+#include <nfsc/libnfs-raw-nfs.h>
+
+/* libnfs declares struct nfs_fh (what nfs_get_fh returns) in its public
+ * headers but defines it only in its private one; this is that
+ * definition, the same from 4.0 through 6.x. */
+struct nfs_fh {
+	int len;
+	char *val;
+};
 
 /* Free space is looked at no more often than this, except on ENOSPC. */
 #define SPACE_CHECK_S 10
@@ -51,8 +62,14 @@ int nfsp_getattr(void *mnt, const char *path, void *fh, struct stat *st)
 	char p[NFSP_PATH_MAX];
 	int r;
 
-	if (fh)
-		return fstat_fh(m, ((struct nfsp_file *)fh)->fh, st);
+	if (fh) {
+		struct nfsp_file *f = fh;
+
+		r = fstat_fh(m, f->fh, st);
+		if (r == 0 && st->st_nlink > 0 && nfsp_is_hidden(m, f))
+			st->st_nlink--;
+		return r;
+	}
 	if ((r = nfsp_path(path, p)) < 0)
 		return r;
 	return nfsp_lstat(m, p, st);
@@ -120,50 +137,128 @@ int nfsp_chown(void *mnt, const char *path, void *fh, uid_t uid, gid_t gid)
 	return chown_node(m, NULL, p, uid, gid);
 }
 
-/* libnfs sets times in microseconds, both at once (or both to the
- * server's clock): UTIME_OMIT takes the current value, UTIME_NOW this
- * machine's clock unless both are NOW. */
+/* The rpc_cb of a raw SETATTR, delivering to an nfsp_wait as nfsp_cb
+ * does (the same errors: -EINTR for a timeout, -EFAULT for a broken
+ * connection). */
+static void setattr_cb(struct rpc_context *rpc, int status, void *data,
+		       void *priv)
+{
+	struct nfsp_wait *w = priv;
+	SETATTR3res *res = data;
+
+	(void)rpc;
+	if (w->orphan) {
+		free(w);
+		return;
+	}
+	w->done = 1;
+	if (status == RPC_STATUS_TIMEOUT || status == RPC_STATUS_CANCEL)
+		w->status = -EINTR;
+	else if (status != RPC_STATUS_SUCCESS)
+		w->status = -EFAULT;
+	else
+		w->status = res->status == NFS3_OK ?
+				    0 : nfsstat3_to_errno((int)res->status);
+}
+
+static time_how time_arg(const struct timespec *ts, nfstime3 *t)
+{
+	if (ts->tv_nsec == UTIME_OMIT)
+		return DONT_CHANGE;
+	if (ts->tv_nsec == UTIME_NOW)
+		return SET_TO_SERVER_TIME;
+	t->seconds = (u_int)ts->tv_sec;
+	t->nseconds = (u_int)ts->tv_nsec;
+	return SET_TO_CLIENT_TIME;
+}
+
+/* SETATTR of the times on FH, to the nanosecond (libnfs's utimes takes
+ * microseconds and cannot leave one time as it is). */
+static int times_on_fh(struct nfsp_mount *m, struct nfsfh *fh,
+		       const struct timespec ts[2])
+{
+	static const struct timespec now[2] = { { 0, UTIME_NOW },
+						{ 0, UTIME_NOW } };
+	struct nfs_fh *nfh = nfs_get_fh(fh);
+	SETATTR3args args;
+	int r;
+
+	if (!ts)
+		ts = now;
+	memset(&args, 0, sizeof args);
+	args.object.data.data_len = (u_int)nfh->len;
+	args.object.data.data_val = nfh->val;
+	args.new_attributes.atime.set_it =
+		time_arg(&ts[0], &args.new_attributes.atime.set_atime_u.atime);
+	args.new_attributes.mtime.set_it =
+		time_arg(&ts[1], &args.new_attributes.mtime.set_mtime_u.mtime);
+	NFSP_CALL(m, r, NFSP_IDEM, "utimens", NULL, NFSP_NONE,
+		  rpc_nfs3_setattr_async(nfs_get_rpc_context(ctx), setattr_cb,
+					 &args, w));
+	return r;
+}
+
+/* A symlink cannot be opened without following it: its times are set
+ * through libnfs's lutimes, to the microsecond. */
+static int symlink_times(struct nfsp_mount *m, const char *p,
+			 const struct timespec ts[2])
+{
+	struct timeval tv[2];
+	struct stat st;
+	int r;
+
+	if (ts && (ts[0].tv_nsec == UTIME_OMIT || ts[1].tv_nsec == UTIME_OMIT ||
+		   ts[0].tv_nsec == UTIME_NOW || ts[1].tv_nsec == UTIME_NOW)) {
+		struct timespec now;
+
+		if ((r = nfsp_lstat(m, p, &st)) < 0)
+			return r;
+		clock_gettime(CLOCK_REALTIME, &now);
+		for (int i = 0; i < 2; i++) {
+			struct timespec t = ts[i];
+
+			if (t.tv_nsec == UTIME_NOW)
+				t = now;
+			else if (t.tv_nsec == UTIME_OMIT)
+				t = i == 0 ? st.st_atim : st.st_mtim;
+			tv[i].tv_sec = t.tv_sec;
+			tv[i].tv_usec = t.tv_nsec / 1000;
+		}
+	} else if (ts) {
+		for (int i = 0; i < 2; i++) {
+			tv[i].tv_sec = ts[i].tv_sec;
+			tv[i].tv_usec = ts[i].tv_nsec / 1000;
+		}
+	}
+	NFSP_CALL(m, r, NFSP_IDEM, "utimens", p, NFSP_NONE,
+		  nfs_lutimes_async(ctx, p, ts ? tv : NULL, nfsp_cb, w));
+	return r;
+}
+
 int nfsp_utimens(void *mnt, const char *path, void *fh,
 		 const struct timespec ts[2])
 {
 	struct nfsp_mount *m = mnt;
 	char p[NFSP_PATH_MAX];
-	struct timeval tv[2];
-	struct timespec now;
-	struct stat st;
-	int r;
+	struct nfsfh *tfh = NULL;
+	int r, rc;
 
-	(void)fh; /* libnfs has no futimes: the path serves */
 	if (m->read_only)
 		return -EROFS;
-	if (!path)
-		return -ENOENT;
+	if (fh)
+		return times_on_fh(m, ((struct nfsp_file *)fh)->fh, ts);
 	if ((r = nfsp_path(path, p)) < 0)
 		return r;
-	if (ts && ts[0].tv_nsec == UTIME_OMIT && ts[1].tv_nsec == UTIME_OMIT)
-		return 0;
-	if (!ts || (ts[0].tv_nsec == UTIME_NOW && ts[1].tv_nsec == UTIME_NOW)) {
-		NFSP_CALL(m, r, NFSP_IDEM, "utimens", p, NFSP_NONE,
-			  nfs_lutimes_async(ctx, p, NULL, nfsp_cb, w));
+	NFSP_CALL(m, r, NFSP_IDEM, "utimens", p, NFSP_PTR(&tfh),
+		  nfs_open_async(ctx, p, O_RDONLY | O_NOFOLLOW, nfsp_cb, w));
+	if (r == -ELOOP)
+		return symlink_times(m, p, ts);
+	if (r < 0)
 		return r;
-	}
-	if ((ts[0].tv_nsec == UTIME_OMIT || ts[1].tv_nsec == UTIME_OMIT) &&
-	    (r = nfsp_lstat(m, p, &st)) < 0)
-		return r;
-	clock_gettime(CLOCK_REALTIME, &now);
-	for (int i = 0; i < 2; i++) {
-		struct timespec t = ts[i];
-
-		if (t.tv_nsec == UTIME_NOW)
-			t = now;
-		else if (t.tv_nsec == UTIME_OMIT)
-			t = i == 0 ? st.st_atim : st.st_mtim;
-		tv[i].tv_sec = t.tv_sec;
-		tv[i].tv_usec = t.tv_nsec / 1000;
-	}
-	NFSP_CALL(m, r, NFSP_IDEM, "utimens", p, NFSP_NONE,
-		  nfs_lutimes_async(ctx, p, tv, nfsp_cb, w));
-	return r;
+	r = times_on_fh(m, tfh, ts);
+	NFSP_CALL(m, rc, NFSP_ONCE, "close", p, NFSP_NONE,
+		  nfs_close_async(ctx, tfh, nfsp_cb, w));
+	return r < 0 ? r : rc;
 }
 
 static int fsstat(struct nfsp_mount *m, struct statvfs *st)

@@ -52,7 +52,7 @@ static int list(struct nfs_context *ctx, struct nfsdir *dir,
 	int r = 0;
 
 	while (r == 0 && (e = nfs_readdir(ctx, dir))) {
-		if (is_dot_or_dotdot(e->name))
+		if (is_dot_or_dotdot(e->name) || nfsp_hidden_name(e->name))
 			continue;
 		dirent_stat(e, &st);
 		r = fill(fctx, e->name, (st.st_mode & S_IFMT) ? &st : NULL);
@@ -217,6 +217,8 @@ int nfsp_unlink(void *mnt, const char *path)
 		return -EROFS;
 	if ((r = nfsp_path(path, p)) < 0)
 		return r;
+	if ((r = nfsp_hide_if_open(m, p)) != 0)
+		return r < 0 ? r : 0;
 	NFSP_CALL(m, r, NFSP_ONCE, "unlink", p, NFSP_NONE,
 		  nfs_unlink_async(ctx, p, nfsp_cb, w));
 	return r;
@@ -262,6 +264,8 @@ int nfsp_rename(void *mnt, const char *from, const char *to,
 			return -EEXIST;
 		if (r != -ENOENT)
 			return r;
+	} else if (strcmp(f, t) != 0 && (r = nfsp_hide_if_open(m, t)) < 0) {
+		return r; /* an open file about to be replaced is kept */
 	}
 	NFSP_CALL(m, r, NFSP_ONCE, "rename", f, NFSP_NONE,
 		  nfs_rename_async(ctx, f, t, nfsp_cb, w));

@@ -43,6 +43,23 @@ static void free_file(struct nfsp_file *f)
 	free(f);
 }
 
+static int close_fh(struct nfsp_mount *m, struct nfsfh *fh);
+
+/* Learn F's identity and count it as open (nfs_unlinked.c). */
+static int track(struct nfsp_mount *m, struct nfsp_file *f)
+{
+	struct nfs_stat_64 st;
+	int r;
+
+	NFSP_CALL(m, r, NFSP_IDEM, "fstat", NULL, NFSP_COPY(st),
+		  nfs_fstat64_async(ctx, f->fh, nfsp_cb, w));
+	if (r < 0)
+		return r;
+	f->dev = st.nfs_dev;
+	f->ino = st.nfs_ino;
+	return nfsp_opened(m, f);
+}
+
 int nfsp_open(void *mnt, const char *path, int flags, void **fh)
 {
 	struct nfsp_mount *m = mnt;
@@ -60,6 +77,11 @@ int nfsp_open(void *mnt, const char *path, int flags, void **fh)
 		  nfs_open_async(ctx, p, (flags & PASSED_FLAGS) | O_NOFOLLOW,
 				 nfsp_cb, w));
 	if (r < 0) {
+		free_file(f);
+		return r;
+	}
+	if ((r = track(m, f)) < 0) {
+		close_fh(m, f->fh);
 		free_file(f);
 		return r;
 	}
@@ -95,10 +117,15 @@ int nfsp_create(void *mnt, const char *path, int flags, mode_t mode,
 		  nfs_fstat64_async(ctx, f->fh, nfsp_cb, w));
 	if (r == 0) {
 		nfsp_stat(&nst, st);
+		f->dev = nst.nfs_dev;
+		f->ino = nst.nfs_ino;
 		r = nfsp_give(m, who, f->fh, p, setid, st);
 	}
+	if (r == 0 && (r = nfsp_opened(m, f)) < 0)
+		f->ino = 0;
 	if (r < 0) {
-		nfsp_release(m, f);
+		close_fh(m, f->fh);
+		free_file(f);
 		/* A file the caller could not be given must not stay
 		 * behind as the daemon's. */
 		int ignored;
@@ -240,6 +267,7 @@ int nfsp_release(void *mnt, void *fh)
 	struct nfsp_file *f = fh;
 	int r = commit(m, f), rc = close_fh(m, f->fh);
 
+	nfsp_closed(m, f);
 	free_file(f);
 	return r < 0 ? r : rc;
 }

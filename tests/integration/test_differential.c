@@ -45,6 +45,8 @@
  *                           triage, to look past one known divergence
  * A failure prints the line that replays it.
  *
+ * The same for what a filesystem-like backend lacks (fx_lacks: nfs has
+ * no xattrs, fallocate or RENAME_EXCHANGE), with the same expectations.
  * On an object store what the object layer refuses by design is
  * modelled, not taken from the reference:
  *   - not generated: link (EPERM) and renameat2 with RENAME_EXCHANGE
@@ -546,7 +548,7 @@ static void choose(struct diff *d, struct op *o)
 		pick(d, 0, o->p1);
 		pick(d, 0, o->p2);
 		o->flags = chance(d, 50) ? RENAME_NOREPLACE : RENAME_EXCHANGE;
-		if (fx_object_store())
+		if (fx_lacks(FX_NO_EXCHANGE))
 			o->flags = RENAME_NOREPLACE; /* EXCHANGE: EINVAL */
 		break;
 	case OP_UNLINK:
@@ -1171,7 +1173,7 @@ static void expect_no_xattrs(struct diff *d, const struct op *o,
  * expectation (see the top). */
 static void play(struct diff *d, const struct op *o, struct res r[2])
 {
-	if (fx_object_store() && o->kind == OP_FALLOCATE) {
+	if (fx_lacks(FX_NO_FALLOCATE) && o->kind == OP_FALLOCATE) {
 		/* not applied to the reference: no fallocate (EOPNOTSUPP) */
 		memset(&r[REF], 0, sizeof r[REF]);
 		r[REF].ret = d->slot[o->slot].used ? -1 : -2;
@@ -1179,7 +1181,7 @@ static void play(struct diff *d, const struct op *o, struct res r[2])
 	} else {
 		apply(d, REF, o, &r[REF]);
 	}
-	if (fx_object_store() && is_xattr_op(o->kind))
+	if (fx_lacks(FX_NO_XATTR) && is_xattr_op(o->kind))
 		expect_no_xattrs(d, o, &r[REF]);
 	apply(d, MNT, o, &r[MNT]);
 }
@@ -1276,9 +1278,10 @@ static void compare_results(struct diff *d, const struct op *o,
 	if (ref->ret != mnt->ret || (ref->ret == -1 && ref->err != mnt->err))
 		DIVERGED(d, "seed %llu step %d: %s: expected %s (%s), saw %s "
 			 "on the mount", d->seed, d->step, describe(o),
-			 res_str(ref), fx_object_store() &&
-			 (o->kind == OP_FALLOCATE || is_xattr_op(o->kind))
-				 ? "an object store's refusal"
+			 res_str(ref), (fx_lacks(FX_NO_FALLOCATE) &&
+					o->kind == OP_FALLOCATE) ||
+			 (fx_lacks(FX_NO_XATTR) && is_xattr_op(o->kind))
+				 ? "the backend's refusal"
 				 : "as the reference directory",
 			 res_str(mnt));
 	if (ref->nread && memcmp(d->rbuf[REF], d->rbuf[MNT], ref->nread)) {

@@ -22,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <nfsc/libnfs.h>
@@ -308,6 +310,15 @@ static int make_root(const struct nfsp_backend *b, struct nfs_context *ctx,
 	return 0;
 }
 
+static unsigned random_tag(void)
+{
+	unsigned v = 0;
+
+	if (getrandom(&v, sizeof v, GRND_NONBLOCK) != sizeof v)
+		v = (unsigned)time(NULL);
+	return v;
+}
+
 static void free_mount(struct nfsp_mount *m)
 {
 	for (unsigned i = 0; m->conn && i < m->nconn; i++) {
@@ -346,6 +357,7 @@ static int nfsp_mount_open(void *backend, const char *prefix,
 	m->be = b;
 	m->read_only = (flags & SCOPEFS_MOUNT_READ_ONLY) != 0;
 	m->give_to_caller = b->uid == 0;
+	m->tag = (unsigned)getpid() ^ (unsigned)random_tag();
 	m->nconn = b->connections;
 	if (!(m->root = join_root(b, prefix, &r)) ||
 	    !(m->conn = calloc(m->nconn, sizeof *m->conn))) {

@@ -25,6 +25,7 @@
 #include <time.h>
 
 struct nfs_context;
+struct rpc_context;
 struct nfsfh;
 struct nfs_stat_64;
 
@@ -56,8 +57,8 @@ struct nfsp_conn {
 };
 
 #define NFSP_OPEN_BUCKETS 256
-/* Prefix of the hidden names of files unlinked while open. */
-#define NFSP_HIDDEN ".scopefs-unlinked-"
+/* The directory at a mount's root that holds files unlinked while open. */
+#define NFSP_HIDDEN ".scopefs-unlinked"
 
 struct nfsp_open;
 
@@ -82,6 +83,8 @@ struct nfsp_mount {
 	pthread_mutex_t open_lock;
 	struct nfsp_open *open_files[NFSP_OPEN_BUCKETS];
 	unsigned nopen;
+	int hidden_made;    /* NFSP_HIDDEN exists (under open_lock) */
+	unsigned tag;       /* pid ^ random, in hidden names */
 };
 
 /* What open and create hand the core as fh.  The nfsfh is not tied to a
@@ -135,6 +138,31 @@ struct nfsp_wait {
 struct nfsp_try {
 	unsigned tries;
 };
+
+/* libnfs declares struct nfs_fh (what nfs_get_fh returns) in its public
+ * headers but defines it only in its private one; this is that
+ * definition, the same from 4.0 through 6.x.  For the raw NFSv3 calls
+ * libnfs's path API lacks (nanosecond times, LINK of a symlink). */
+struct nfs_fh {
+	int len;
+	char *val;
+};
+
+/* An NFSv3 file handle of our own (a LOOKUP's answer). */
+struct nfsp_fh3 {
+	unsigned len;
+	char val[64]; /* NFS3_FHSIZE */
+};
+
+/* The rpc_cb of a raw NFSv3 call whose answer is only its status (all
+ * NFSv3 results start with it), delivered as nfsp_cb does: -EINTR for a
+ * timeout, -EFAULT for a broken connection, else the NFS error. */
+void nfsp_rpc_cb(struct rpc_context *rpc, int status, void *data,
+		 void *priv);
+/* The rpc_cb of a raw LOOKUP: the object's handle into the
+ * struct nfsp_fh3 of an NFSP_COPY. */
+void nfsp_lookup_cb(struct rpc_context *rpc, int status, void *data,
+		    void *priv);
 
 /* The nfs_cb every call passes libnfs, with its nfsp_wait. */
 void nfsp_cb(int status, struct nfs_context *nfs, void *data, void *priv);
@@ -225,8 +253,8 @@ void nfsp_closed(struct nfsp_mount *m, struct nfsp_file *f);
 int nfsp_hide_if_open(struct nfsp_mount *m, const char *p);
 /* F lives on under a hidden name only (its st_nlink shows one less). */
 int nfsp_is_hidden(struct nfsp_mount *m, const struct nfsp_file *f);
-/* A name readdir leaves out. */
-int nfsp_hidden_name(const char *name);
+/* NAME in DIR (a libnfs path) is one readdir leaves out. */
+int nfsp_hidden_name(const char *dir, const char *name);
 void nfsp_forget_open(struct nfsp_mount *m);
 
 /* ---- nfs_file.c: open files and their data ---- */

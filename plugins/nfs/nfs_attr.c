@@ -21,14 +21,6 @@
 #include <nfsc/libnfs-raw.h>
 #include <nfsc/libnfs-raw-nfs.h>
 
-/* libnfs declares struct nfs_fh (what nfs_get_fh returns) in its public
- * headers but defines it only in its private one; this is that
- * definition, the same from 4.0 through 6.x. */
-struct nfs_fh {
-	int len;
-	char *val;
-};
-
 /* Free space is looked at no more often than this, except on ENOSPC. */
 #define SPACE_CHECK_S 10
 
@@ -137,30 +129,6 @@ int nfsp_chown(void *mnt, const char *path, void *fh, uid_t uid, gid_t gid)
 	return chown_node(m, NULL, p, uid, gid);
 }
 
-/* The rpc_cb of a raw SETATTR, delivering to an nfsp_wait as nfsp_cb
- * does (the same errors: -EINTR for a timeout, -EFAULT for a broken
- * connection). */
-static void setattr_cb(struct rpc_context *rpc, int status, void *data,
-		       void *priv)
-{
-	struct nfsp_wait *w = priv;
-	SETATTR3res *res = data;
-
-	(void)rpc;
-	if (w->orphan) {
-		free(w);
-		return;
-	}
-	w->done = 1;
-	if (status == RPC_STATUS_TIMEOUT || status == RPC_STATUS_CANCEL)
-		w->status = -EINTR;
-	else if (status != RPC_STATUS_SUCCESS)
-		w->status = -EFAULT;
-	else
-		w->status = res->status == NFS3_OK ?
-				    0 : nfsstat3_to_errno((int)res->status);
-}
-
 static time_how time_arg(const struct timespec *ts, nfstime3 *t)
 {
 	if (ts->tv_nsec == UTIME_OMIT)
@@ -179,7 +147,7 @@ static int times_on_fh(struct nfsp_mount *m, struct nfsfh *fh,
 {
 	static const struct timespec now[2] = { { 0, UTIME_NOW },
 						{ 0, UTIME_NOW } };
-	struct nfs_fh *nfh = nfs_get_fh(fh);
+	const struct nfs_fh *nfh = nfs_get_fh(fh);
 	SETATTR3args args;
 	int r;
 
@@ -193,7 +161,7 @@ static int times_on_fh(struct nfsp_mount *m, struct nfsfh *fh,
 	args.new_attributes.mtime.set_it =
 		time_arg(&ts[1], &args.new_attributes.mtime.set_mtime_u.mtime);
 	NFSP_CALL(m, r, NFSP_IDEM, "utimens", NULL, NFSP_NONE,
-		  rpc_nfs3_setattr_async(nfs_get_rpc_context(ctx), setattr_cb,
+		  rpc_nfs3_setattr_async(nfs_get_rpc_context(ctx), nfsp_rpc_cb,
 					 &args, w));
 	return r;
 }

@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 
 #include <nfsc/libnfs.h>
+#include <nfsc/libnfs-raw.h>
+#include <nfsc/libnfs-raw-nfs.h>
 
 static int is_dot_or_dotdot(const char *name)
 {
@@ -44,7 +46,7 @@ static void dirent_stat(const struct nfsdirent *e, struct stat *st)
 /* libnfs reads the whole directory at opendir (READDIRPLUS, so every
  * entry comes with its attributes); an entry the server sent without
  * attributes (no type in its mode) is listed by name only. */
-static int list(struct nfs_context *ctx, struct nfsdir *dir,
+static int list(struct nfs_context *ctx, struct nfsdir *dir, const char *p,
 		scopefs_fill_fn fill, void *fctx)
 {
 	struct nfsdirent *e;
@@ -52,7 +54,7 @@ static int list(struct nfs_context *ctx, struct nfsdir *dir,
 	int r = 0;
 
 	while (r == 0 && (e = nfs_readdir(ctx, dir))) {
-		if (is_dot_or_dotdot(e->name) || nfsp_hidden_name(e->name))
+		if (is_dot_or_dotdot(e->name) || nfsp_hidden_name(p, e->name))
 			continue;
 		dirent_stat(e, &st);
 		r = fill(fctx, e->name, (st.st_mode & S_IFMT) ? &st : NULL);
@@ -80,7 +82,7 @@ int nfsp_readdir(void *mnt, const char *path, scopefs_fill_fn fill,
 		r = NFSP_ONE(m->be, ctx, NFSP_DIR(&dir),
 			     nfs_opendir_async(ctx, p, nfsp_cb, w));
 		if (r == 0) {
-			filled = list(ctx, dir, fill, fctx);
+			filled = list(ctx, dir, p, fill, fctx);
 			nfs_closedir(ctx, dir);
 		}
 		if (!nfsp_end(m, &t, c, &r, NFSP_IDEM, "readdir", p))
@@ -185,9 +187,73 @@ int nfsp_symlink(void *mnt, const char *target, const char *path,
 	return r < 0 ? r : made_node(m, who, p, 0, 0, st);
 }
 
-/* libnfs's LINK looks its source up following a symlink in the last
- * component, and link(2) links the symlink itself; so a symlink is
- * refused (EPERM, as for a directory) rather than linked wrongly. */
+/* Open P's parent directory (for its handle); the name in P into *name. */
+static int open_parent(struct nfsp_mount *m, const char *p, struct nfsfh **dir,
+		       const char **name)
+{
+	char parent[NFSP_PATH_MAX];
+	const char *slash = strrchr(p, '/');
+	int r;
+
+	memcpy(parent, p, (size_t)(slash - p));
+	strcpy(parent + (slash - p), slash == p ? "/" : "");
+	*name = slash + 1;
+	NFSP_CALL(m, r, NFSP_IDEM, "open", parent, NFSP_PTR(dir),
+		  nfs_open_async(ctx, parent, O_RDONLY | O_NOFOLLOW, nfsp_cb,
+				 w));
+	return r;
+}
+
+static void close_dir(struct nfsp_mount *m, struct nfsfh *dir)
+{
+	int r;
+
+	NFSP_CALL(m, r, NFSP_ONCE, "close", NULL, NFSP_NONE,
+		  nfs_close_async(ctx, dir, nfsp_cb, w));
+	(void)r;
+}
+
+static void fh3(nfs_fh3 *out, const struct nfs_fh *in)
+{
+	out->data.data_len = (u_int)in->len;
+	out->data.data_val = in->val;
+}
+
+/* LINK of what FROM names itself, a symlink included (libnfs's link
+ * looks its source up following a final symlink): the source's handle
+ * from a LOOKUP in its directory, then a raw LINK. */
+static int link_node(struct nfsp_mount *m, const char *from, const char *to)
+{
+	struct nfsfh *sdir = NULL, *ddir = NULL;
+	const char *sname, *dname;
+	struct nfsp_fh3 src;
+	LOOKUP3args la;
+	LINK3args ka;
+	int r;
+
+	if ((r = open_parent(m, from, &sdir, &sname)) < 0)
+		return r;
+	memset(&la, 0, sizeof la);
+	fh3(&la.what.dir, nfs_get_fh(sdir));
+	la.what.name = (char *)sname;
+	NFSP_CALL(m, r, NFSP_IDEM, "lookup", from, NFSP_COPY(src),
+		  rpc_nfs3_lookup_async(nfs_get_rpc_context(ctx),
+					nfsp_lookup_cb, &la, w));
+	close_dir(m, sdir);
+	if (r < 0 || (r = open_parent(m, to, &ddir, &dname)) < 0)
+		return r;
+	memset(&ka, 0, sizeof ka);
+	ka.file.data.data_len = src.len;
+	ka.file.data.data_val = src.val;
+	fh3(&ka.link.dir, nfs_get_fh(ddir));
+	ka.link.name = (char *)dname;
+	NFSP_CALL(m, r, NFSP_ONCE, "link", to, NFSP_NONE,
+		  rpc_nfs3_link_async(nfs_get_rpc_context(ctx), nfsp_rpc_cb,
+				      &ka, w));
+	close_dir(m, ddir);
+	return r;
+}
+
 int nfsp_link(void *mnt, const char *from, const char *to, struct stat *st)
 {
 	struct nfsp_mount *m = mnt;
@@ -198,13 +264,11 @@ int nfsp_link(void *mnt, const char *from, const char *to, struct stat *st)
 		return -EROFS;
 	if ((r = nfsp_path(from, f)) < 0 || (r = nfsp_path(to, t)) < 0)
 		return r;
-	if ((r = nfsp_lstat(m, f, st)) < 0)
+	if (strcmp(f, "/") == 0 || strcmp(t, "/") == 0)
+		return strcmp(t, "/") == 0 ? -EEXIST : -EPERM;
+	if ((r = link_node(m, f, t)) < 0)
 		return r;
-	if (S_ISLNK(st->st_mode) || S_ISDIR(st->st_mode))
-		return -EPERM;
-	NFSP_CALL(m, r, NFSP_ONCE, "link", t, NFSP_NONE,
-		  nfs_link_async(ctx, f, t, nfsp_cb, w));
-	return r < 0 ? r : nfsp_lstat(m, t, st);
+	return nfsp_lstat(m, t, st);
 }
 
 int nfsp_unlink(void *mnt, const char *path)

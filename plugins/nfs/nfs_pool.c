@@ -32,6 +32,8 @@
 #include <unistd.h>
 
 #include <nfsc/libnfs.h>
+#include <nfsc/libnfs-raw.h>
+#include <nfsc/libnfs-raw-nfs.h>
 
 /* Pause before try N (N >= 1): 100 ms, 200 ms, 400 ms, ... at most 1 s. */
 static void backoff(unsigned n)
@@ -111,6 +113,52 @@ void nfsp_cb(int status, struct nfs_context *nfs, void *data, void *priv)
 			w->status = -ENOMEM;
 		break;
 	}
+}
+
+/* The status of a raw call, or 1 for an orphan (W freed). */
+static int rpc_status(struct nfsp_wait *w, int status, void *data)
+{
+	if (w->orphan) {
+		free(w);
+		return 1;
+	}
+	w->done = 1;
+	if (status == RPC_STATUS_TIMEOUT || status == RPC_STATUS_CANCEL)
+		w->status = -EINTR;
+	else if (status != RPC_STATUS_SUCCESS)
+		w->status = -EFAULT;
+	else if (*(nfsstat3 *)data != NFS3_OK)
+		w->status = nfsstat3_to_errno((int)*(nfsstat3 *)data);
+	else
+		w->status = 0;
+	return 0;
+}
+
+void nfsp_rpc_cb(struct rpc_context *rpc, int status, void *data,
+		 void *priv)
+{
+	(void)rpc;
+	rpc_status(priv, status, data);
+}
+
+void nfsp_lookup_cb(struct rpc_context *rpc, int status, void *data,
+		    void *priv)
+{
+	struct nfsp_wait *w = priv;
+	struct nfsp_fh3 *fh = w->out.buf;
+	LOOKUP3res *res = data;
+
+	(void)rpc;
+	if (rpc_status(w, status, data) || w->status < 0)
+		return;
+	nfs_fh3 *obj = &res->LOOKUP3res_u.resok.object;
+
+	if (obj->data.data_len > sizeof fh->val) {
+		w->status = -EIO;
+		return;
+	}
+	fh->len = obj->data.data_len;
+	memcpy(fh->val, obj->data.data_val, fh->len);
 }
 
 int nfsp_run(const struct nfsp_backend *be, struct nfs_context *ctx,

@@ -4,9 +4,11 @@
  * NFSv3 servers keep no open state: a file whose last name is removed is
  * gone, and the handles of the processes that still hold it open answer
  * ESTALE.  Like the kernel's NFS client (its .nfsXXXX files), the plugin
- * instead renames such a file to a hidden name in the same directory
- * (".scopefs-unlinked-INO-N", left out of listings) and removes that name
- * at the file's last close here.  The same happens to an open file that a
+ * instead renames such a file into a hidden directory at the mount's
+ * root (".scopefs-unlinked/INO-TAG-N"; the directory is left out of the
+ * root's listing) and removes that name at the file's last close here.
+ * Not in the file's own directory, as the kernel does, so that the
+ * directory stays empty for rmdir and rename.  The same happens to an open file that a
  * rename replaces.  Only this daemon's opens count: another machine's
  * open of the file still sees ESTALE, and a daemon that dies leaves the
  * hidden name behind, as the kernel client does.
@@ -47,9 +49,9 @@ static struct nfsp_open *find(struct nfsp_mount *m, uint64_t dev,
 	return NULL;
 }
 
-int nfsp_hidden_name(const char *name)
+int nfsp_hidden_name(const char *dir, const char *name)
 {
-	return strncmp(name, NFSP_HIDDEN, sizeof NFSP_HIDDEN - 1) == 0;
+	return strcmp(dir, "/") == 0 && strcmp(name, NFSP_HIDDEN) == 0;
 }
 
 int nfsp_opened(struct nfsp_mount *m, struct nfsp_file *f)
@@ -103,16 +105,31 @@ void nfsp_closed(struct nfsp_mount *m, struct nfsp_file *f)
 	free(hidden);
 }
 
-/* The hidden name for P's node INO, in P's directory. */
-static char *hidden_path(const char *p, uint64_t ino, unsigned n)
+/* A hidden name for node INO.  The tag (pid and a random number of
+ * this mount) keeps names of daemons on other machines apart. */
+static char *hidden_path(struct nfsp_mount *m, uint64_t ino, unsigned n)
 {
-	const char *slash = strrchr(p, '/');
 	char *h;
 
-	if (asprintf(&h, "%.*s/" NFSP_HIDDEN "%llx-%u", (int)(slash - p), p,
-		     (unsigned long long)ino, n) < 0)
+	if (asprintf(&h, "/" NFSP_HIDDEN "/%llx-%x-%u",
+		     (unsigned long long)ino, m->tag, n) < 0)
 		return NULL;
 	return h;
+}
+
+/* The hidden directory, made once per mount (EEXIST is fine: another
+ * daemon's or an earlier one's). */
+static int hidden_dir(struct nfsp_mount *m)
+{
+	int r;
+
+	if (m->hidden_made)
+		return 0;
+	NFSP_CALL(m, r, NFSP_ONCE, "mkdir", "/" NFSP_HIDDEN, NFSP_NONE,
+		  nfs_mkdir2_async(ctx, "/" NFSP_HIDDEN, 0700, nfsp_cb, w));
+	if (r == 0 || r == -EEXIST)
+		m->hidden_made = 1;
+	return r == -EEXIST ? 0 : r;
 }
 
 int nfsp_hide_if_open(struct nfsp_mount *m, const char *p)
@@ -137,7 +154,11 @@ int nfsp_hide_if_open(struct nfsp_mount *m, const char *p)
 		pthread_mutex_unlock(&m->open_lock);
 		return 0;
 	}
-	h = hidden_path(p, st.st_ino,
+	if ((r = hidden_dir(m)) < 0) {
+		pthread_mutex_unlock(&m->open_lock);
+		return r;
+	}
+	h = hidden_path(m, st.st_ino,
 			__atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
 	if (!h) {
 		pthread_mutex_unlock(&m->open_lock);

@@ -366,10 +366,15 @@ static int nfsp_mount_open(void *backend, const char *prefix,
 	}
 	for (unsigned i = 0; i < m->nconn; i++)
 		pthread_mutex_init(&m->conn[i].lock, NULL);
-	/* The prefix is made through the export, then the pool mounts it. */
-	if (!(ctx = nfsp_connect(b, b->export, 1, &r))) {
-		free_mount(m);
-		return r;
+	/* The prefix is made through the export, then the pool mounts it.
+	 * A server that has just started may drop the first connection:
+	 * transport failures get the backend's retries. */
+	for (unsigned i = 0; !(ctx = nfsp_connect(b, b->export, 1, &r)); i++) {
+		if ((r != -EIO && r != -ETIMEDOUT) || i >= b->retries) {
+			free_mount(m);
+			return r;
+		}
+		usleep(200000);
 	}
 	r = make_root(b, ctx, m->root, &m->root_ino);
 	nfs_destroy_context(ctx);

@@ -85,6 +85,7 @@ struct nfsp_mount {
 	unsigned nopen;
 	int hidden_made;    /* NFSP_HIDDEN exists (under open_lock) */
 	unsigned tag;       /* pid ^ random, in hidden names */
+	uint64_t writemax;  /* the server's wtmax, from the first connect */
 };
 
 /* What open and create hand the core as fh.  The nfsfh is not tied to a
@@ -94,6 +95,7 @@ struct nfsp_file {
 	struct nfsfh *fh;
 	int writable;
 	int append;           /* O_APPEND: each write goes to the end */
+	int sync;             /* O_SYNC, O_DSYNC: FILE_SYNC writes */
 	int dirty;            /* written since the last COMMIT (atomic) */
 	uint64_t dev, ino;    /* the file's fsid and fileid */
 	pthread_mutex_t lock; /* orders appends of this handle */
@@ -159,6 +161,9 @@ struct nfsp_fh3 {
  * timeout, -EFAULT for a broken connection, else the NFS error. */
 void nfsp_rpc_cb(struct rpc_context *rpc, int status, void *data,
 		 void *priv);
+/* The rpc_cb of a raw WRITE: the count the server took. */
+void nfsp_write_cb(struct rpc_context *rpc, int status, void *data,
+		   void *priv);
 /* The rpc_cb of a raw LOOKUP: the object's handle into the
  * struct nfsp_fh3 of an NFSP_COPY. */
 void nfsp_lookup_cb(struct rpc_context *rpc, int status, void *data,

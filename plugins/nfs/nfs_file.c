@@ -1,8 +1,10 @@
 /*
  * nfs_file: open files.  A handle owns one libnfs nfsfh (the file's NFS
  * handle); reads and writes go to it at the core's offsets, and libnfs
- * splits them into RPCs of the server's rtmax/wtmax (READ/WRITE of at
- * most nfs_get_readmax/nfs_get_writemax bytes each).  Writes are UNSTABLE;
+ * splits reads into READs of at most the server's rtmax
+ * (nfs_get_readmax).  Writes are raw WRITEs of at most its wtmax, since
+ * libnfs 4.0's pwrite reports every NFS error as EFAULT and the caller
+ * must see ENOSPC and EDQUOT as themselves.  Writes are UNSTABLE;
  * close (flush) and fsync send a COMMIT, so close() returns only when the
  * server has the data on stable storage, and reports what it said.
  */
@@ -14,6 +16,8 @@
 #include <string.h>
 
 #include <nfsc/libnfs.h>
+#include <nfsc/libnfs-raw.h>
+#include <nfsc/libnfs-raw-nfs.h>
 
 /* The open(2) flags handed to libnfs.  O_APPEND is the plugin's own (see
  * append_write); O_NOFOLLOW is always added: libnfs then refuses a
@@ -33,6 +37,7 @@ static struct nfsp_file *new_file(int flags)
 		return NULL;
 	f->writable = (flags & O_ACCMODE) != O_RDONLY;
 	f->append = (flags & O_APPEND) != 0;
+	f->sync = (flags & (O_SYNC | O_DSYNC)) != 0;
 	pthread_mutex_init(&f->lock, NULL);
 	return f;
 }
@@ -160,19 +165,44 @@ ssize_t nfsp_read(void *mnt, void *fh, void *buf, size_t size, off_t off)
 	return done ? (ssize_t)done : r;
 }
 
-/* Write at OFF; a short WRITE is continued, so that the core sees either
- * everything written or why not (ENOSPC, EDQUOT, ...). */
+/* One WRITE of at most wtmax bytes: the count taken, or -errno. */
+static int write_rpc(struct nfsp_mount *m, struct nfsp_file *f,
+		     const char *buf, size_t size, uint64_t off)
+{
+	const struct nfs_fh *nfh = nfs_get_fh(f->fh);
+	WRITE3args a;
+	int r;
+
+	memset(&a, 0, sizeof a);
+	a.file.data.data_len = (u_int)nfh->len;
+	a.file.data.data_val = nfh->val;
+	a.offset = off;
+	a.count = (count3)size;
+	a.stable = f->sync ? FILE_SYNC : UNSTABLE;
+	a.data.data_len = (u_int)size;
+	a.data.data_val = (char *)buf;
+	NFSP_CALL(m, r, NFSP_IDEM, "write", NULL, NFSP_NONE,
+		  rpc_nfs3_write_async(nfs_get_rpc_context(ctx), nfsp_write_cb,
+				       &a, w));
+	return r;
+}
+
+/* Write at OFF in WRITEs of at most wtmax; a short WRITE is continued, so
+ * that the core sees either everything written or why not (ENOSPC,
+ * EDQUOT, ...). */
 static ssize_t write_at(struct nfsp_mount *m, struct nfsp_file *f,
 			const void *buf, size_t size, uint64_t off)
 {
+	uint64_t max = __atomic_load_n(&m->writemax, __ATOMIC_RELAXED);
 	size_t done = 0;
 	int r = 0;
 
+	if (max == 0 || max > (1u << 24))
+		max = 1u << 20;
 	while (done < size) {
-		NFSP_CALL(m, r, NFSP_IDEM, "write", NULL, NFSP_NONE,
-			  nfs_pwrite_async(ctx, f->fh, off + done, size - done,
-					   (const char *)buf + done, nfsp_cb,
-					   w));
+		size_t n = size - done < max ? size - done : (size_t)max;
+
+		r = write_rpc(m, f, (const char *)buf + done, n, off + done);
 		if (r <= 0)
 			break;
 		done += (size_t)r;

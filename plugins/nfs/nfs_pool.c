@@ -141,6 +141,18 @@ void nfsp_rpc_cb(struct rpc_context *rpc, int status, void *data,
 	rpc_status(priv, status, data);
 }
 
+void nfsp_write_cb(struct rpc_context *rpc, int status, void *data,
+		   void *priv)
+{
+	struct nfsp_wait *w = priv;
+	WRITE3res *res = data;
+
+	(void)rpc;
+	if (rpc_status(w, status, data) || w->status < 0)
+		return;
+	w->status = (int)res->WRITE3res_u.resok.count;
+}
+
 void nfsp_lookup_cb(struct rpc_context *rpc, int status, void *data,
 		    void *priv)
 {
@@ -250,6 +262,9 @@ int nfsp_conn_open(struct nfsp_mount *m, struct nfsp_conn *c, int report)
 	}
 	/* MOUNT resolves the path on the server, which may follow a
 	 * symlink: the root must still be the directory mount_open made. */
+	if (!__atomic_load_n(&m->writemax, __ATOMIC_RELAXED))
+		__atomic_store_n(&m->writemax, nfs_get_writemax(c->ctx),
+				 __ATOMIC_RELAXED);
 	r = NFSP_ONE(m->be, c->ctx, NFSP_COPY(st),
 		     nfs_lstat64_async(c->ctx, "/", nfsp_cb, w));
 	if (r == 0 && st.nfs_ino != m->root_ino)

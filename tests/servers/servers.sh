@@ -262,12 +262,14 @@ LOG { Default_Log_Level = EVENT; }
 CONF
 }
 
-# wait_nfs SECONDS: until ganesha's MOUNT service answers on $MNT_PORT
-# and its NFS service on $NFS_PORT, it dies, or time runs out.
+# wait_nfs SECONDS: until ganesha says it is initialized and its MOUNT
+# service answers on $MNT_PORT and its NFS service on $NFS_PORT, it dies,
+# or time runs out.
 wait_nfs() {
 	_n=$(($1 * 10))
 	while [ "$_n" -gt 0 ]; do
-		rpcinfo -n "$MNT_PORT" -t 127.0.0.1 mountd 3 >/dev/null 2>&1 &&
+		grep -q "NFS SERVER INITIALIZED" "$RUN_DIR/nfs/ganesha.log" 2>/dev/null &&
+			rpcinfo -n "$MNT_PORT" -t 127.0.0.1 mountd 3 >/dev/null 2>&1 &&
 			rpcinfo -n "$NFS_PORT" -t 127.0.0.1 nfs 3 >/dev/null 2>&1 &&
 			return 0
 		kill -0 "$(cat "$RUN_DIR/ganesha.pid")" 2>/dev/null || return 1
@@ -280,6 +282,9 @@ wait_nfs() {
 # ganesha_on: start ganesha on $NFS_PORT/$MNT_PORT and wait until it serves.
 ganesha_on() {
 	nfs_conf >"$RUN_DIR/nfs/ganesha.conf"
+	# a fresh log, for wait_nfs (the last run's is kept)
+	[ -f "$RUN_DIR/nfs/ganesha.log" ] &&
+		mv "$RUN_DIR/nfs/ganesha.log" "$RUN_DIR/nfs/ganesha.log.prev"
 	ganesha.nfsd -F -f "$RUN_DIR/nfs/ganesha.conf" -L "$RUN_DIR/nfs/ganesha.log" \
 		-p "$RUN_DIR/nfs/ganesha.pidfile" >"$RUN_DIR/nfs/ganesha.out" 2>&1 &
 	echo $! >"$RUN_DIR/ganesha.pid"
@@ -291,9 +296,11 @@ ganesha_on() {
 }
 
 # small_export: $RUN_DIR/nfs/small as a tmpfs of NFS_SMALL_SIZE (for
-# ENOSPC), mounted once; a plain directory where tmpfs cannot be mounted.
+# ENOSPC), mounted once; a plain directory where tmpfs cannot be mounted,
+# or with NFS_SMALL_SIZE=none.
 small_export() {
 	mkdir -p "$RUN_DIR/nfs/small"
+	[ "${NFS_SMALL_SIZE:-}" = none ] && return 0
 	awk -v d="$RUN_DIR/nfs/small" '$5 == d { f = 1 } END { exit !f }' \
 		/proc/self/mountinfo && return 0
 	mount -t tmpfs -o "size=${NFS_SMALL_SIZE:-4m},mode=0755" tmpfs \

@@ -111,6 +111,9 @@ enum {
 	/* utimensat(AT_SYMLINK_NOFOLLOW) of a symlink answers 0 and changes
 	 * nothing (nfs-ganesha 4.3's VFS FSAL does that to SETATTR) */
 	FX_NO_SYMLINK_TIMES = 1u << 3,
+	/* writeback_cache = auto leaves the kernel's writeback cache off:
+	 * the store is not the daemon's alone (README) */
+	FX_NO_WRITEBACK_DEFAULT = 1u << 4,
 };
 
 /* s3: the test server of tests/servers/servers.sh (start_s3). */
@@ -148,7 +151,8 @@ static const struct fx_backend fx_backends[] = {
 	 * test server ganesha keeps no times on symlinks */
 	{ "nfs", FX_NFS_SECTION, 0, 0, "NFS_PORT", "19053", "MNT_PORT",
 	  "19054",
-	  FX_NO_XATTR | FX_NO_FALLOCATE | FX_NO_EXCHANGE | FX_NO_SYMLINK_TIMES },
+	  FX_NO_XATTR | FX_NO_FALLOCATE | FX_NO_EXCHANGE | FX_NO_SYMLINK_TIMES |
+		  FX_NO_WRITEBACK_DEFAULT },
 };
 
 /* One [mount] of a test's configuration. */

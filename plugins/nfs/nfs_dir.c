@@ -271,26 +271,10 @@ int nfsp_link(void *mnt, const char *from, const char *to, struct stat *st)
 	return nfsp_lstat(m, t, st);
 }
 
-int nfsp_unlink(void *mnt, const char *path)
+/* REMOVE (or RMDIR when DIR) of PATH; a file open here is hidden
+ * instead (nfs_unlinked.c). */
+static int remove_name(struct nfsp_mount *m, const char *path, int dir)
 {
-	struct nfsp_mount *m = mnt;
-	char p[NFSP_PATH_MAX];
-	int r;
-
-	if (m->read_only)
-		return -EROFS;
-	if ((r = nfsp_path(path, p)) < 0)
-		return r;
-	if ((r = nfsp_hide_if_open(m, p)) != 0)
-		return r < 0 ? r : 0;
-	NFSP_CALL(m, r, NFSP_ONCE, "unlink", p, NFSP_NONE,
-		  nfs_unlink_async(ctx, p, nfsp_cb, w));
-	return r;
-}
-
-int nfsp_rmdir(void *mnt, const char *path)
-{
-	struct nfsp_mount *m = mnt;
 	char p[NFSP_PATH_MAX];
 	int r;
 
@@ -299,10 +283,26 @@ int nfsp_rmdir(void *mnt, const char *path)
 	if ((r = nfsp_path(path, p)) < 0)
 		return r;
 	if (strcmp(p, "/") == 0)
-		return -EBUSY;
-	NFSP_CALL(m, r, NFSP_ONCE, "rmdir", p, NFSP_NONE,
-		  nfs_rmdir_async(ctx, p, nfsp_cb, w));
+		return dir ? -EBUSY : -EISDIR;
+	if (!dir && (r = nfsp_hide_if_open(m, p)) != 0)
+		return r < 0 ? r : 0;
+	if (dir)
+		NFSP_CALL(m, r, NFSP_ONCE, "rmdir", p, NFSP_NONE,
+			  nfs_rmdir_async(ctx, p, nfsp_cb, w));
+	else
+		NFSP_CALL(m, r, NFSP_ONCE, "unlink", p, NFSP_NONE,
+			  nfs_unlink_async(ctx, p, nfsp_cb, w));
 	return r;
+}
+
+int nfsp_unlink(void *mnt, const char *path)
+{
+	return remove_name(mnt, path, 0);
+}
+
+int nfsp_rmdir(void *mnt, const char *path)
+{
+	return remove_name(mnt, path, 1);
 }
 
 /* NFSv3 RENAME replaces the target; RENAME_NOREPLACE is a LOOKUP first,

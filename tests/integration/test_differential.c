@@ -1692,11 +1692,12 @@ static void run_differential(const struct run *run)
 	const struct fx_backend *be = fx_pick_backend();
 	int obj = be && be->object_store;
 	/* README: auto is on only for exclusive filesystem plugins */
-	int wb = run->writeback == WB_AUTO ? !obj : run->writeback == WB_YES;
+	int wb_auto = !obj && !(be && (be->lacks & FX_NO_WRITEBACK_DEFAULT));
+	int wb = run->writeback == WB_AUTO ? wb_auto : run->writeback == WB_YES;
 	if (obj && wb)
 		cr_skip_test("writeback_cache = yes is refused on object stores "
 			     "(README; test_s3 checks the refusal)");
-	if (run->writeback != WB_AUTO && wb == !obj)
+	if (run->writeback != WB_AUTO && wb == wb_auto)
 		cr_skip_test("writeback_cache = %s is the default on backend "
 			     "%s: the defaults run covers it",
 			     wb ? "yes" : "no", be ? be->name : "?");
@@ -1783,10 +1784,11 @@ TestSuite(differential, .fini = fx_teardown, .timeout = 900);
 DIFFERENTIAL(random_ops_match_a_native_directory,
 	     NULL, WB_AUTO, 0, 20240611, 800, 5)
 /* Local: the writeback cache is on by default, so this is the run
- * without it; object stores skip it (the defaults run is that). */
+ * without it; object stores and nfs skip it (the defaults run is that). */
 DIFFERENTIAL(random_ops_match_without_writeback_cache,
 	     NULL, WB_NO, 0, 20240612, 800, 5)
-/* Object stores: the writeback cache is off by default (local skips). */
+/* Object stores and nfs: the writeback cache is off by default (local
+ * skips; object stores refuse it). */
 DIFFERENTIAL(random_ops_match_with_writeback_cache,
 	     NULL, WB_YES, 0, 20240613, 800, 5)
 DIFFERENTIAL(random_ops_match_with_cache_ttl_0,

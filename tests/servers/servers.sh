@@ -218,6 +218,23 @@ rpcbind_up() {
 	return 1
 }
 
+# nfs_export ID DIR PSEUDO: one EXPORT block of ganesha's configuration.
+nfs_export() {
+	cat <<CONF
+EXPORT {
+	Export_Id = $1;
+	Path = $2;
+	Pseudo = $3;
+	Protocols = 3, 4;
+	Transports = TCP;
+	Access_Type = RW;
+	Squash = No_Root_Squash;
+	SecType = sys;
+	FSAL { Name = VFS; }
+}
+CONF
+}
+
 # nfs_conf: ganesha's configuration for $NFS_PORT and $MNT_PORT.
 nfs_conf() {
 	cat <<CONF
@@ -236,30 +253,10 @@ NFSv4 {
 	RecoveryBackend = fs;
 	RecoveryRoot = $RUN_DIR/nfs/recov;
 }
-EXPORT {
-	Export_Id = 1;
-	Path = $RUN_DIR/nfs/export;
-	Pseudo = /export;
-	Protocols = 3, 4;
-	Transports = TCP;
-	Access_Type = RW;
-	Squash = No_Root_Squash;
-	SecType = sys;
-	FSAL { Name = VFS; }
-}
-EXPORT {
-	Export_Id = 2;
-	Path = $RUN_DIR/nfs/small;
-	Pseudo = /small;
-	Protocols = 3, 4;
-	Transports = TCP;
-	Access_Type = RW;
-	Squash = No_Root_Squash;
-	SecType = sys;
-	FSAL { Name = VFS; }
-}
 LOG { Default_Log_Level = EVENT; }
 CONF
+	nfs_export 1 "$RUN_DIR/nfs/export" /export
+	nfs_export 2 "$RUN_DIR/nfs/small" /small
 }
 
 # wait_nfs SECONDS: until ganesha says it is initialized and its MOUNT

@@ -13,11 +13,13 @@
 #   gcs    bench/gcs.sh: scopefs's gcs plugin vs. rclone's "google cloud
 #          storage" remote on the same local Cloud Storage emulator.
 #   (the last three through bench/objstore.sh, with bench/store-KIND.sh)
+#   nfs    bench/nfs.sh: scopefs's nfs plugin vs. libnfs's nfs-cp/nfs-cat
+#          (and the exported directory itself) on one local nfs-ganesha.
 # A new section is one more bench/NAME.sh: source bench/lib.sh (daemon
 # start/stop, timeouts, medians, tables) and add NAME to the default below.
 #
 # Environment:
-#   BENCH_SECTIONS="local s3 azblob gcs"  sections to run (a missing script is skipped)
+#   BENCH_SECTIONS="local s3 azblob gcs nfs"  sections to run (a missing script is skipped)
 #   BENCH_RUNS=3               runs per target; the tables show medians
 #   BENCH_QUICK=1              a fast smoke run: small sizes, 1 run
 #   BENCH_DIR=bench/work       data, mount points, logs (mind the file system:
@@ -44,7 +46,7 @@ done
 
 rc=0
 ran=""
-for section in ${BENCH_SECTIONS:-local s3 azblob gcs}; do
+for section in ${BENCH_SECTIONS:-local s3 azblob gcs nfs}; do
 	script="$BENCH_HOME/$section.sh"
 	if [ ! -f "$script" ]; then
 		echo "bench/run.sh: no bench/$section.sh yet: section '$section' skipped" >&2

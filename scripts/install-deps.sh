@@ -4,9 +4,9 @@
 # call it on every build.  Usage: install-deps.sh [build|test|bench]...
 set -eu
 
-build="gcc make pkg-config libfuse3-dev fuse3 libinih-dev libcurl4-openssl-dev libssl-dev libxml2-dev libjson-c-dev"
-test="libcriterion-dev sqlite3 git tar xz-utils python3 procps acl attr"
-bench="fio s3fs rclone dpkg-dev devscripts meson ninja-build g++ time"
+build="gcc make pkg-config libfuse3-dev fuse3 libinih-dev libcurl4-openssl-dev libssl-dev libxml2-dev libjson-c-dev libnfs-dev"
+test="libcriterion-dev sqlite3 git tar xz-utils python3 procps acl attr nfs-ganesha nfs-ganesha-vfs rpcbind"
+bench="fio libnfs-utils s3fs rclone dpkg-dev devscripts meson ninja-build g++ time"
 
 want=""
 for set in "${@:-build}"; do

@@ -24,6 +24,8 @@
  *                         (start_azure); unset: 19051
  *   GCS_PORT              the same for the gcs backend's Cloud Storage
  *                         emulator (start_gcs); unset: 19052
+ *   NFS_PORT, MNT_PORT    the nfs backend's ganesha (start_nfs): its NFS
+ *                         and MOUNT ports; unset: 19053 and 19054
  *   TMPDIR                where DIR is made (default /tmp); tests/run.sh
  *                         gives each run its own
  *   SCOPEFS_REQUIRE_SERVERS  1: a backend whose server does not answer
@@ -85,7 +87,8 @@ extern char **environ;
 struct fx_backend {
 	const char *name;
 	/* The section; every "%1$s" is replaced by the test's DIR, "%2$s"
-	 * by the server's port (S3_PORT), "%3$s" by DIR's basename. */
+	 * by the server's port (S3_PORT), "%3$s" by DIR's basename, "%4$s"
+	 * by the second port (port2_env) of a server that has two. */
 	const char *section;
 	/* Mounts are plain directories DIR/data/PREFIX on this host, so tests
 	 * may look at (and tamper with) the backing files. */
@@ -96,6 +99,23 @@ struct fx_backend {
 	/* The environment variable with the server's port and its default;
 	 * NULL when the backend needs no server. */
 	const char *port_env, *port_default;
+	/* A second port (nfs: the MOUNT service), or NULL. */
+	const char *port2_env, *port2_default;
+	/* FX_NO_* bits: what a filesystem-like backend refuses by design
+	 * (an object store refuses all of them; see fx_lacks). */
+	unsigned lacks;
+};
+
+enum {
+	FX_NO_XATTR = 1u << 0,     /* extended attributes: EOPNOTSUPP */
+	FX_NO_FALLOCATE = 1u << 1, /* fallocate: EOPNOTSUPP */
+	FX_NO_EXCHANGE = 1u << 2,  /* RENAME_EXCHANGE: EINVAL */
+	/* utimensat(AT_SYMLINK_NOFOLLOW) of a symlink answers 0 and changes
+	 * nothing (nfs-ganesha 4.3's VFS FSAL does that to SETATTR) */
+	FX_NO_SYMLINK_TIMES = 1u << 3,
+	/* writeback_cache = auto leaves the kernel's writeback cache off:
+	 * the store is not the daemon's alone (README) */
+	FX_NO_WRITEBACK_DEFAULT = 1u << 4,
 };
 
 /* s3: the test server of tests/servers/servers.sh (start_s3). */
@@ -122,12 +142,26 @@ struct fx_backend {
 	"[backend default]\nplugin = gcs\nendpoint = http://127.0.0.1:%2$s\n" \
 	"bucket = testbucket\nprefix = %3$s\nauth = none\n"
 
+/* nfs: ganesha of tests/servers/servers.sh (start_nfs), its /export;
+ * each test under a base of its own, as for s3. */
+#define FX_NFS_SECTION                                                       \
+	"[backend default]\nplugin = nfs\n"                                    \
+	"url = nfs://127.0.0.1/export?version=3&nfsport=%2$s&mountport=%4$s\n"  \
+	"prefix = %3$s\ntimeout = 5\n"
+
 static const struct fx_backend fx_backends[] = {
 	{ "local", "[backend default]\nplugin = local\nroot = %1$s/data\n", 1,
-	  0, NULL, NULL },
-	{ "s3", FX_S3_SECTION, 0, 1, "S3_PORT", "19050" },
-	{ "azblob", FX_AZBLOB_SECTION, 0, 1, "AZ_PORT", "19051" },
-	{ "gcs", FX_GCS_SECTION, 0, 1, "GCS_PORT", "19052" },
+	  0, NULL, NULL, NULL, NULL, 0 },
+	{ "s3", FX_S3_SECTION, 0, 1, "S3_PORT", "19050", NULL, NULL, 0 },
+	{ "azblob", FX_AZBLOB_SECTION, 0, 1, "AZ_PORT", "19051", NULL, NULL,
+	  0 },
+	{ "gcs", FX_GCS_SECTION, 0, 1, "GCS_PORT", "19052", NULL, NULL, 0 },
+	/* NFSv3 has no xattrs, no ALLOCATE and no atomic exchange; the
+	 * test server ganesha keeps no times on symlinks */
+	{ "nfs", FX_NFS_SECTION, 0, 0, "NFS_PORT", "19053", "MNT_PORT",
+	  "19054",
+	  FX_NO_XATTR | FX_NO_FALLOCATE | FX_NO_EXCHANGE | FX_NO_SYMLINK_TIMES |
+		  FX_NO_WRITEBACK_DEFAULT },
 };
 
 /* One [mount] of a test's configuration. */
@@ -355,6 +389,13 @@ static inline void fx_need_backing(void)
 static inline int fx_object_store(void)
 {
 	return fx.backend && fx.backend->object_store;
+}
+
+/* The backend refuses WHAT (FX_NO_* bits) by design. */
+static inline int fx_lacks(unsigned what)
+{
+	return fx.backend &&
+	       (fx.backend->object_store || (fx.backend->lacks & what));
 }
 
 /* ---- small file helpers ------------------------------------------------ */
@@ -685,6 +726,15 @@ static inline const char *fx_server_port(const struct fx_backend *be)
 	return p && *p ? p : be->port_default;
 }
 
+/* The second port of BE's server ("" when it has none). */
+static inline const char *fx_server_port2(const struct fx_backend *be)
+{
+	if (!be->port2_env)
+		return "";
+	const char *p = getenv(be->port2_env);
+	return p && *p ? p : be->port2_default;
+}
+
 /* Something accepts TCP connections on 127.0.0.1:PORT (within 2 s). */
 static inline int fx_port_answers(const char *port)
 {
@@ -740,7 +790,7 @@ static inline void fx_prepare_dir(void)
 	fx.backend = fx_pick_backend();
 	if (!fx.backend)
 		cr_assert_fail("SCOPEFS_TEST_BACKEND=%s: expected one of the "
-			       "prepared backends (local, s3, azblob, gcs), saw an unknown "
+			       "prepared backends (local, s3, azblob, gcs, nfs), saw an unknown "
 			       "one", getenv("SCOPEFS_TEST_BACKEND"));
 	fx_need_server(fx.backend);
 	const char *tmp = getenv("TMPDIR");
@@ -823,7 +873,7 @@ static inline void fx_configure(const struct fx_mount *m, int n)
 	fx_write_head(f);
 	const char *base = strrchr(fx.dir, '/');
 	fprintf(f, fx.backend->section, fx.dir, fx_server_port(fx.backend),
-		base ? base + 1 : fx.dir);
+		base ? base + 1 : fx.dir, fx_server_port2(fx.backend));
 	if (fx.backend_keys)
 		fprintf(f, "%s", fx.backend_keys);
 	fx.nmounts = n;

@@ -375,7 +375,8 @@ static void write_config(const char *path, const char *mnt, const char *port,
 	fprintf(f, "[identity]\ncloud_id = cld_1\nuser_id = usr_1\n"
 		   "workload = job\nworkload_id = job_1\n\n");
 	const char *base = strrchr(fx.dir, '/');
-	fprintf(f, fx.backend->section, fx.dir, port, base ? base + 1 : fx.dir);
+	fprintf(f, fx.backend->section, fx.dir, port, base ? base + 1 : fx.dir,
+		fx_server_port2(fx.backend));
 	fprintf(f, "\n[mount %s]\nbackend = default\nscope = cluster\n%s", mnt,
 		mount_keys ? mount_keys : "");
 	fclose(f);

@@ -16,10 +16,10 @@
 # S3_PORT to choose the port.
 #
 # After the integration binaries (on the local backend; test_s3 always
-# uses s3, test_azblob azblob, test_gcs gcs), the suites that run on any backend
-# (BACKEND_SUITES, default: posix, differential, permissions, programs,
-# locks) run again on
-# each backend in BACKEND_RUNS ("s3 azblob gcs"; "" for none), named
+# uses s3, test_azblob azblob, test_gcs gcs, test_nfs nfs), the suites that
+# run on any backend (BACKEND_SUITES, default: posix, differential,
+# permissions, programs, locks) run again on each backend in BACKEND_RUNS
+# ("s3 azblob gcs nfs"; "" for none), named
 # BINARY@BACKEND: e.g. `tests/run.sh @s3` runs only those, and
 # `BACKEND_SUITES=test_programs tests/run.sh @azblob` real programs on
 # Azurite.  SCOPEFS_REQUIRE_SERVERS=1 (the default here) makes a test
@@ -42,7 +42,7 @@ cd "$(dirname "$0")/.." || exit 2
 
 O=${O:-.}
 TEST_TIMEOUT=${TEST_TIMEOUT:-600}
-BACKEND_RUNS=${BACKEND_RUNS-s3 azblob gcs}
+BACKEND_RUNS=${BACKEND_RUNS-s3 azblob gcs nfs}
 BACKEND_SUITES=${BACKEND_SUITES-"test_posix test_differential test_permissions test_programs test_locks"}
 export SCOPEFS_REQUIRE_SERVERS=${SCOPEFS_REQUIRE_SERVERS:-1}
 out=$(cd "$O" && pwd) || { echo "run.sh: no directory $O" >&2; exit 2; }
@@ -123,7 +123,7 @@ if [ -f tests/servers/servers.sh ]; then
 	trap 'stop_all' EXIT
 	trap 'stop_all; exit 130' INT TERM
 	if start_all; then
-		echo "run.sh: S3 server on 127.0.0.1:$S3_PORT, Azurite on 127.0.0.1:${AZ_PORT:-?}, GCS emulator on 127.0.0.1:${GCS_PORT:-?} (RUN_DIR $RUN_DIR)"
+		echo "run.sh: S3 server on 127.0.0.1:$S3_PORT, Azurite on 127.0.0.1:${AZ_PORT:-?}, GCS emulator on 127.0.0.1:${GCS_PORT:-?}, ganesha on 127.0.0.1:${NFS_PORT:-?}/${MNT_PORT:-?} (RUN_DIR $RUN_DIR)"
 	else
 		echo "run.sh: start_all failed (logs in $RUN_DIR): tests that" \
 			"need the servers will fail" >&2
@@ -143,6 +143,7 @@ run_one() {
 	integration/test_s3) _label=s3 ;;
 	integration/test_azblob) _label=azblob ;;
 	integration/test_gcs) _label=gcs ;;
+	integration/test_nfs) _label=nfs ;;
 	integration/*) _label=${_backend:-${SCOPEFS_TEST_BACKEND:-local}} ;;
 	*) _label="" ;;
 	esac

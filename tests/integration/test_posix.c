@@ -307,14 +307,14 @@ MOUNT_TEST(posix, rename_exchange_swaps_two_entries)
 {
 	FX_OK(fx_write_file(M("a"), "A", 1, 0644));
 	FX_OK(fx_write_file(M("b"), "BB", 2, 0644));
-	if (fx_object_store()) {
-		/* two objects cannot be swapped atomically: refused, both
-		 * left as they were */
+	if (fx_lacks(FX_NO_EXCHANGE)) {
+		/* two objects (NFSv3 names) cannot be swapped atomically:
+		 * refused, both left as they were */
 		FX_ERRNO(renameat2_(M("a"), M("b"), RENAME_EXCHANGE), EINVAL);
 		expect_content(M("a"), "A", 1);
 		expect_content(M("b"), "BB", 2);
-		FX_SKIP("backend %s is an object store: RENAME_EXCHANGE is "
-			"refused with EINVAL by design", fx.backend->name);
+		FX_SKIP("backend %s: RENAME_EXCHANGE is refused with EINVAL by "
+			"design", fx.backend->name);
 	}
 	FX_OK(renameat2_(M("a"), M("b"), RENAME_EXCHANGE));
 	expect_content(M("a"), "BB", 2);
@@ -564,11 +564,11 @@ MOUNT_TEST(posix, user_xattrs_set_get_list_remove)
 				"xattrs", fx.dir);
 	}
 	FX_OK(fx_write_file(M("f"), "x", 1, 0644));
-	if (fx_object_store()) {
+	if (fx_lacks(FX_NO_XATTR)) {
 		FX_ERRNO(setxattr(M("f"), "user.color", "blue", 4, 0),
 			 EOPNOTSUPP);
-		FX_SKIP("backend %s is an object store: extended attributes "
-			"are not supported (EOPNOTSUPP)", fx.backend->name);
+		FX_SKIP("backend %s: extended attributes are not supported "
+			"(EOPNOTSUPP)", fx.backend->name);
 	}
 	FX_OK(setxattr(M("f"), "user.color", "blue", 4, 0));
 	char buf[256];

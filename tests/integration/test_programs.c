@@ -104,7 +104,20 @@ MOUNT_TEST(programs, tar_x_then_tar_c_gives_back_the_same_archive)
 	      header_set());
 	SH_OK(120, "cd '%s' && %s -f '%s/mount.tar' %s", fx.mnt[0], c, fx.dir,
 	      header_set());
-	SH_OK(60, "cmp '%s/native.tar' '%s/mount.tar'", fx.dir, fx.dir);
+	if (fx_lacks(FX_NO_SYMLINK_TIMES)) {
+		/* the store keeps no symlink times: the listings, with a
+		 * symlink's time left out, must be the same */
+		const char *l = "tar -tv --full-time --numeric-owner -f '%s/%s.tar'"
+				" | sed '/^l/s/[0-9-]\\{10\\} [0-9:]\\{8\\}/(time)/' >"
+				" '%s/%s.lst'";
+		SH_OK(60, l, fx.dir, "native", fx.dir, "native");
+		SH_OK(60, l, fx.dir, "mount", fx.dir, "mount");
+		SH_OK(60, "diff '%s/native.lst' '%s/mount.lst'", fx.dir,
+		      fx.dir);
+	} else {
+		SH_OK(60, "cmp '%s/native.tar' '%s/mount.tar'", fx.dir,
+		      fx.dir);
+	}
 	/* tar's own comparison: contents, modes, owners, times */
 	SH_OK(120, "tar -df '%s' -C '%s'", tarball, fx.mnt[0]);
 }

@@ -27,6 +27,18 @@
 # first use (the tests use testbucket) and keeps its objects in
 # $RUN_DIR/gcsdata across restarts.
 #
+# start_nfs: nfs-ganesha (VFS FSAL, NFSv3 and v4) exporting
+# $RUN_DIR/nfs/export as /export and a small tmpfs, $RUN_DIR/nfs/small
+# (NFS_SMALL_SIZE, default 4m), as /small, on 127.0.0.1:$NFS_PORT with its
+# MOUNT service on $MNT_PORT; free ports unless set, exported.  Clients
+# name both ports in the URL (nfs://127.0.0.1/export?version=3&nfsport=
+# $NFS_PORT&mountport=$MNT_PORT), so they need no portmapper; ganesha
+# itself needs rpcbind on port 111 to start with NFSv3.  That port is the
+# machine's: a running rpcbind is reused, and one that start_nfs starts is
+# left running by stop_nfs, since other runs may have come to rely on it.
+# stop_nfs then start_nfs restarts the server on the same ports and data
+# (test_nfs does that under a running mount).
+#
 # Servers are started in the foreground of a background job so that $! is
 # the server itself, and stopped by that pid only.
 
@@ -194,12 +206,158 @@ stop_gcs() {
 	stop_pid gcs
 }
 
+# rpcbind_up: an rpcbind answers on 127.0.0.1:111, started if need be
+# (in a session of its own, so that a kill of the test's process group
+# spares it).
+rpcbind_up() {
+	rpcinfo -p 127.0.0.1 >/dev/null 2>&1 && return 0
+	mkdir -p /run/rpcbind
+	setsid rpcbind -f >"$RUN_DIR/rpcbind.log" 2>&1 &
+	_n=50
+	while [ "$_n" -gt 0 ]; do
+		rpcinfo -p 127.0.0.1 >/dev/null 2>&1 && return 0
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	echo "start_nfs: rpcbind did not come up on port 111; $RUN_DIR/rpcbind.log says:" >&2
+	tail -n 20 "$RUN_DIR/rpcbind.log" >&2
+	return 1
+}
+
+# nfs_export ID DIR PSEUDO: one EXPORT block of ganesha's configuration.
+nfs_export() {
+	cat <<CONF
+EXPORT {
+	Export_Id = $1;
+	Path = $2;
+	Pseudo = $3;
+	Protocols = 3, 4;
+	Transports = TCP;
+	Access_Type = RW;
+	Squash = No_Root_Squash;
+	SecType = sys;
+	FSAL { Name = VFS; }
+}
+CONF
+}
+
+# nfs_conf: ganesha's configuration for $NFS_PORT and $MNT_PORT.
+nfs_conf() {
+	cat <<CONF
+NFS_CORE_PARAM {
+	Bind_addr = 127.0.0.1;
+	NFS_Port = $NFS_PORT;
+	MNT_Port = $MNT_PORT;
+	Enable_NLM = false;
+	Enable_RQUOTA = false;
+	Enable_UDP = false;
+	Protocols = 3, 4;
+	mount_path_pseudo = true;
+}
+NFSv4 {
+	Graceless = true;
+	RecoveryBackend = fs;
+	RecoveryRoot = $RUN_DIR/nfs/recov;
+}
+LOG { Default_Log_Level = EVENT; }
+CONF
+	nfs_export 1 "$RUN_DIR/nfs/export" /export
+	nfs_export 2 "$RUN_DIR/nfs/small" /small
+}
+
+# wait_nfs SECONDS: until ganesha says it is initialized and its MOUNT
+# service answers on $MNT_PORT and its NFS service on $NFS_PORT, it dies,
+# or time runs out.
+wait_nfs() {
+	_n=$(($1 * 10))
+	while [ "$_n" -gt 0 ]; do
+		grep -q "NFS SERVER INITIALIZED" "$RUN_DIR/nfs/ganesha.log" 2>/dev/null &&
+			rpcinfo -n "$MNT_PORT" -t 127.0.0.1 mountd 3 >/dev/null 2>&1 &&
+			rpcinfo -n "$NFS_PORT" -t 127.0.0.1 nfs 3 >/dev/null 2>&1 &&
+			return 0
+		kill -0 "$(cat "$RUN_DIR/ganesha.pid")" 2>/dev/null || return 1
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	return 1
+}
+
+# ganesha_on: start ganesha on $NFS_PORT/$MNT_PORT and wait until it serves.
+ganesha_on() {
+	nfs_conf >"$RUN_DIR/nfs/ganesha.conf"
+	# a fresh log, for wait_nfs (the last run's is kept)
+	[ -f "$RUN_DIR/nfs/ganesha.log" ] &&
+		mv "$RUN_DIR/nfs/ganesha.log" "$RUN_DIR/nfs/ganesha.log.prev"
+	ganesha.nfsd -F -f "$RUN_DIR/nfs/ganesha.conf" -L "$RUN_DIR/nfs/ganesha.log" \
+		-p "$RUN_DIR/nfs/ganesha.pidfile" >"$RUN_DIR/nfs/ganesha.out" 2>&1 &
+	echo $! >"$RUN_DIR/ganesha.pid"
+	wait_nfs 15 && return 0
+	echo "start_nfs: ganesha did not come up on ports $NFS_PORT/$MNT_PORT; $RUN_DIR/nfs/ganesha.log says:" >&2
+	tail -n 20 "$RUN_DIR/nfs/ganesha.log" >&2
+	stop_pid ganesha
+	return 1
+}
+
+# small_export: $RUN_DIR/nfs/small as a tmpfs of NFS_SMALL_SIZE (for
+# ENOSPC), mounted once; a plain directory where tmpfs cannot be mounted,
+# or with NFS_SMALL_SIZE=none.
+small_export() {
+	mkdir -p "$RUN_DIR/nfs/small"
+	[ "${NFS_SMALL_SIZE:-}" = none ] && return 0
+	awk -v d="$RUN_DIR/nfs/small" '$5 == d { f = 1 } END { exit !f }' \
+		/proc/self/mountinfo && return 0
+	mount -t tmpfs -o "size=${NFS_SMALL_SIZE:-4m},mode=0755" tmpfs \
+		"$RUN_DIR/nfs/small" 2>/dev/null ||
+		echo "start_nfs: cannot mount a tmpfs on $RUN_DIR/nfs/small: /small is not small" >&2
+	return 0
+}
+
+start_nfs() {
+	command -v ganesha.nfsd >/dev/null || {
+		echo "start_nfs: no ganesha.nfsd (apt-get install nfs-ganesha nfs-ganesha-vfs)" >&2
+		return 1
+	}
+	mkdir -p "$RUN_DIR/nfs/export" "$RUN_DIR/nfs/recov"
+	rpcbind_up || return 1
+	small_export
+	if [ -f "$RUN_DIR/ganesha.pid" ] &&
+		kill -0 "$(cat "$RUN_DIR/ganesha.pid")" 2>/dev/null; then
+		return 0 # ours, already running
+	fi
+	if [ -n "${NFS_PORT:-}" ] && [ -n "${MNT_PORT:-}" ]; then
+		if port_open "$NFS_PORT" || port_open "$MNT_PORT"; then
+			echo "start_nfs: port $NFS_PORT or $MNT_PORT is taken by another program" >&2
+			return 1
+		fi
+		ganesha_on
+		return
+	fi
+	for _try in 1 2 3; do
+		NFS_PORT=$(free_port) && MNT_PORT=$(free_port) || return 1
+		[ "$NFS_PORT" != "$MNT_PORT" ] || continue
+		export NFS_PORT MNT_PORT
+		ganesha_on && return 0
+		grep -qi "address already in use" "$RUN_DIR/nfs/ganesha.log" || return 1
+	done
+	return 1
+}
+
+# stop_nfs: stop ganesha (the data stays; see start_nfs).  With "all",
+# also unmount the small export's tmpfs.
+stop_nfs() {
+	stop_pid ganesha
+	if [ "${1:-}" = all ] && [ -d "$RUN_DIR/nfs/small" ]; then
+		umount "$RUN_DIR/nfs/small" 2>/dev/null || true
+	fi
+}
+
 start_all() {
-	start_s3 && start_azure && start_gcs
+	start_s3 && start_azure && start_gcs && start_nfs
 }
 
 stop_all() {
 	stop_s3
 	stop_azure
 	stop_gcs
+	stop_nfs all
 }

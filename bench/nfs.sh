@@ -1,0 +1,220 @@
+#!/bin/bash
+# bench/nfs.sh: the nfs section of `make bench`.  One nfs-ganesha (VFS FSAL,
+# NFSv3, on 127.0.0.1, started with tests/servers/servers.sh's start_nfs)
+# exports a directory of BENCH_DIR; the workloads run on three targets:
+#   native   that directory itself (the ceiling: no NFS at all)
+#   libnfs   libnfs's own tools against the export: nfs-cp to write,
+#            nfs-cat to read (sequential workloads only)
+#   scopefs  ./scopefs with the nfs plugin mounting the export
+# Runs are interleaved (run 1 on every target, then run 2, ...); scopefs is
+# freshly mounted for each run; the table shows the medians.
+#
+# Environment (run.sh documents the shared ones):
+#   BENCH_RUNS=3          runs per target (median taken)
+#   BENCH_QUICK=1         small sizes and 1 run: a smoke test
+#   BENCH_DIR=bench/work  where the export, the mount point and logs go
+#   BENCH_NFS_TARGETS     subset/order of "native libnfs scopefs"
+#   BENCH_NFS_KEYS        extra "key = value" lines for scopefs's [backend]
+#                         section (e.g. "connections = 8"), separated by ';'
+# Needs root (drop_caches, FUSE, ganesha).  Writes bench/results/nfs-DATE.md
+# (and the raw numbers as nfs-DATE.tsv) and prints the table.
+set -u -o pipefail
+
+BENCH_HOME=$(cd "$(dirname "$0")" && pwd)
+TOP=$(dirname "$BENCH_HOME")
+# shellcheck source=bench/lib.sh
+. "$BENCH_HOME/lib.sh"
+
+QUICK=${BENCH_QUICK:-0}
+[ "$QUICK" = 0 ] && QUICK=
+if [ -n "$QUICK" ]; then
+	RUNS=${BENCH_RUNS:-1}
+	SEQ_MB=64 NSMALL=500 TREE_SRC=/usr/include/linux
+else
+	RUNS=${BENCH_RUNS:-3}
+	SEQ_MB=1024 NSMALL=5000 TREE_SRC=/usr/include
+fi
+TARGETS=${BENCH_NFS_TARGETS:-native libnfs scopefs}
+STAMP=$(date +%Y%m%d-%H%M%S)
+RESULTS="$BENCH_HOME/results"
+BENCH_RAW="$BENCH_DIR/nfs-raw.tsv"
+SRV="$BENCH_DIR/nfs-server"     # the server's RUN_DIR
+EXPORT="$SRV/nfs/export"        # what ganesha serves as /export
+MNT="$BENCH_DIR/mnt/nfs"
+
+[ "$(id -u)" -eq 0 ] || bench_die "run as root (drop_caches, FUSE and ganesha need it)"
+for c in ganesha.nfsd nfs-cp nfs-cat fio; do
+	command -v "$c" > /dev/null || bench_die "no $c (scripts/install-deps.sh bench)"
+done
+case "$RUNS" in '' | *[!0-9]* | 0) bench_die "BENCH_RUNS must be a positive number" ;; esac
+
+if [ "$(readlink /proc/$$/fd/9 2>/dev/null)" != "$BENCH_HOME/work/.lock" ]; then
+	mkdir -p "$BENCH_HOME/work"
+	exec 9> "$BENCH_HOME/work/.lock"
+	flock -n 9 || bench_die "another benchmark is running (bench/work/.lock)"
+fi
+
+# server COMMANDS: run COMMANDS after sourcing servers.sh, for the
+# benchmark's own ganesha (free ports, no small export).
+server() {
+	env -u NFS_PORT -u MNT_PORT RUN_DIR="$SRV" NFS_SMALL_SIZE=none TOPDIR="$TOP" \
+		bash -c ". \"\$TOPDIR/tests/servers/servers.sh\" && $1" 9>&- 2>&1
+}
+stop_server() { server stop_nfs > /dev/null; }
+trap 'bench_cleanup; stop_server' EXIT
+trap 'bench_log "interrupted"; exit 130' INT
+trap 'bench_log "terminated"; exit 143' TERM
+
+mkdir -p "$BENCH_BIN" "$BENCH_LOGS" "$SRV" "$MNT" "$RESULTS"
+: > "$BENCH_RAW"
+
+gib_or_mib() { [ "$1" -ge 1024 ] && echo "$(($1 / 1024)) GiB" || echo "$1 MiB"; }
+bench_workload seqwrite "sequential write $(gib_or_mib "$SEQ_MB"), 1 MiB blocks + fsync (libnfs: nfs-cp)" MB/s higher
+bench_workload seqread "sequential read $(gib_or_mib "$SEQ_MB"), cold (libnfs: nfs-cat)" MB/s higher
+bench_workload sf_create "$NSMALL × 4 KiB files: create" ops/s higher
+bench_workload sf_stat "$NSMALL files: stat, cold" ops/s higher
+bench_workload sf_read "$NSMALL files: read, cold" ops/s higher
+bench_workload sf_unlink "$NSMALL files: unlink, cold" ops/s higher
+BENCH_WL_UNIT[rss]=MiB
+
+# --- preparation --------------------------------------------------------------
+
+if [ ! -x "$BENCH_BIN/smallfiles" ] || [ "$BENCH_HOME/smallfiles.c" -nt "$BENCH_BIN/smallfiles" ]; then
+	bench_t 120 "${CC:-cc}" -O2 -Wall -Wextra -o "$BENCH_BIN/smallfiles" "$BENCH_HOME/smallfiles.c" ||
+		bench_die "cannot compile bench/smallfiles.c"
+fi
+# The source of nfs-cp's writes: a local file kept in the page cache.
+SRC="$BENCH_DIR/nfs-seq.src"
+[ "$(stat -c %s "$SRC" 2>/dev/null)" = $((SEQ_MB * 1048576)) ] ||
+	dd if=/dev/zero of="$SRC" bs=1M count="$SEQ_MB" status=none || bench_die "cannot make $SRC"
+
+NFS_PORT='' MNT_PORT=''
+out=$(server 'start_nfs && echo "ports $NFS_PORT $MNT_PORT"') || bench_die "start_nfs failed: $out"
+read -r _ NFS_PORT MNT_PORT <<< "$(grep '^ports ' <<< "$out")"
+URL="nfs://127.0.0.1/export?version=3&nfsport=$NFS_PORT&mountport=$MNT_PORT"
+# nfs-cp and nfs-cat take the file in the URL's path.
+furl() { echo "nfs://127.0.0.1/export/$1?version=3&nfsport=$NFS_PORT&mountport=$MNT_PORT"; }
+bench_log "ganesha on 127.0.0.1:$NFS_PORT (MOUNT $MNT_PORT), exporting $EXPORT"
+
+# --- targets ----------------------------------------------------------------------
+
+CONF="$BENCH_DIR/scopefs-nfs.conf"
+target_up() {
+	PID='' BENCH_FUSE_MNT=''
+	bench_timeout_reset
+	case "$1" in
+	native | libnfs) WDIR=$EXPORT/bench ;;
+	scopefs)
+		{
+			echo "# generated by bench/nfs.sh"
+			echo "[backend b]"
+			echo "plugin = nfs"
+			echo "url = $URL"
+			echo "prefix = bench-scopefs"
+			[ -n "${BENCH_NFS_KEYS:-}" ] && tr ';' '\n' <<< "$BENCH_NFS_KEYS"
+			echo
+			echo "[mount $MNT]"
+			echo "backend = b"
+			echo "scope = cloud"
+		} > "$CONF"
+		bench_daemon_start scopefs "$MNT" "$BENCH_LOGS/scopefs-nfs-run$RUN.log" \
+			env -C "$TOP" SCOPEFS_PLUGIN_DIR="$TOP/plugins" "$TOP/scopefs" mount -f "$CONF" || return 1
+		PID=$BENCH_PID BENCH_FUSE_MNT=$MNT WDIR=$MNT
+		;;
+	esac
+	mkdir -p "$WDIR"
+}
+
+target_down() {
+	if [ -n "$PID" ]; then
+		kill -0 "$PID" 2>/dev/null && bench_record "$1" rss "$(bench_div "$(bench_hwm "$PID")" 1024 %.1f)"
+		bench_daemon_stop "$PID" "$MNT" || bench_log "scopefs did not stop cleanly"
+	fi
+	BENCH_FUSE_MNT=
+	bench_t "$BENCH_STEP_TIMEOUT" rm -rf "$EXPORT/bench" "$EXPORT/bench-scopefs"
+}
+
+rec() { bench_record "$1" "$2" "${3:-fail}"; }
+mbps() { awk -v b="$1" -v s="$2" 'BEGIN { printf "%.1f", b / s / 1e6 }'; }
+
+w_seq() {
+	local t=$1 f="$WDIR/seq.dat" bytes=$((SEQ_MB * 1048576)) t0 el v=
+	cat "$SRC" > /dev/null
+	bench_t "$BENCH_STEP_TIMEOUT" sync
+	t0=$(bench_now)
+	if [ "$t" = libnfs ]; then
+		bench_t "$BENCH_STEP_TIMEOUT" nfs-cp "$SRC" "$(furl bench/seq.dat)" > /dev/null
+	else
+		bench_t "$BENCH_STEP_TIMEOUT" dd if=/dev/zero of="$f" bs=1M count="$SEQ_MB" conv=fsync status=none
+	fi && el=$(bench_elapsed "$t0") && v=$(mbps "$bytes" "$el")
+	[ "$(stat -c %s "$f" 2>/dev/null)" = "$bytes" ] || { bench_log "$t: $f is not $bytes bytes"; v=; }
+	rec "$t" seqwrite "$v"
+
+	v=
+	if bench_drop_caches; then
+		t0=$(bench_now)
+		if [ "$t" = libnfs ]; then
+			n=$(bench_t "$BENCH_STEP_TIMEOUT" nfs-cat "$(furl bench/seq.dat)" | wc -c)
+		else
+			n=$(bench_t "$BENCH_STEP_TIMEOUT" cat "$f" | wc -c)
+		fi && el=$(bench_elapsed "$t0") && [ "$n" = "$bytes" ] && v=$(mbps "$bytes" "$el")
+	fi
+	rec "$t" seqread "$v"
+	bench_t "$BENCH_STEP_TIMEOUT" rm -f "$f"
+}
+
+sf_phase() {
+	local phase=$1 t=$2 d=$3 key=$4 el v=
+	if { if [ "$phase" = create ]; then bench_t "$BENCH_STEP_TIMEOUT" sync; else bench_drop_caches; fi; } &&
+		el=$(bench_t "$BENCH_STEP_TIMEOUT" "$BENCH_BIN/smallfiles" "$phase" "$d" "$NSMALL" 4096); then
+		v=$(bench_div "$NSMALL" "$el" %.0f)
+	fi
+	rec "$t" "$key" "$v"
+}
+
+w_small() {
+	local t=$1 d="$WDIR/small"
+	mkdir -p "$d"
+	sf_phase create "$t" "$d" sf_create
+	sf_phase stat "$t" "$d" sf_stat
+	sf_phase read "$t" "$d" sf_read
+	sf_phase unlink "$t" "$d" sf_unlink
+	bench_t "$BENCH_STEP_TIMEOUT" rm -rf "$d"
+}
+
+for ((RUN = 1; RUN <= RUNS; RUN++)); do
+	for t in $TARGETS; do
+		bench_log "run $RUN/$RUNS: $t"
+		if ! target_up "$t"; then
+			for k in "${BENCH_WORKLOADS[@]}"; do rec "$t" "$k" ""; done
+			continue
+		fi
+		w_seq "$t"
+		[ "$t" = libnfs ] || w_small "$t"
+		target_down "$t"
+	done
+done
+
+report() {
+	echo "# scopefs nfs benchmark, $(date '+%Y-%m-%d %H:%M')"
+	echo
+	echo "- machine: $(bench_machine)"
+	echo "- server: nfs-ganesha $(dpkg-query -W -f='${Version}' nfs-ganesha 2>/dev/null) (VFS FSAL, NFSv3) on 127.0.0.1, exporting a directory of BENCH_DIR"
+	echo "- libnfs: nfs-cp / nfs-cat of libnfs-utils $(dpkg-query -W -f='${Version}' libnfs-utils 2>/dev/null); small files n/a (no such tool)"
+	echo "- scopefs: plugin = nfs, defaults${BENCH_NFS_KEYS:+ + $BENCH_NFS_KEYS}, scope = cloud$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null | sed 's/^/, tree at commit /')"
+	echo "- runs: $RUNS per target, interleaved; median shown$([ -n "$QUICK" ] && echo '; BENCH_QUICK sizes')"
+	echo "- cold: \`sync; echo 3 > /proc/sys/vm/drop_caches\` just before the step (also the server's page cache: same machine)"
+	echo
+	bench_table "native libnfs scopefs" "scopefs/libnfs scopefs/native"
+	echo
+	echo "Peak scopefs RSS: $(awk -F'\t' '$1 == "scopefs" && $2 == "rss" && $3 + 0 > m { m = $3 + 0 } END { printf "%.1f MiB", m }' "$BENCH_RAW")"
+}
+
+out="$RESULTS/nfs-$STAMP.md"
+report > "$out"
+cp "$BENCH_RAW" "$RESULTS/nfs-$STAMP.tsv"
+echo
+cat "$out"
+bench_log "written: ${out#"$TOP"/}"
+grep -q 'fail' "$BENCH_RAW" && exit 1
+exit 0

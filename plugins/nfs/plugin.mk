@@ -1,6 +1,7 @@
 # The nfs plugin: libnfs (Debian libnfs-dev 4.0, NFSv3) and
-# plugins/common's key parsing.
-nfs_SRCS = plugins/common/config_keys.c
+# plugins/common's key parsing (whose prefix check is objkey's).
+nfs_SRCS = plugins/common/config_keys.c plugins/common/objkey.c \
+	plugins/common/strbuf.c
 nfs_LIBS = $(shell pkg-config --libs libnfs 2>/dev/null) -lpthread
 
 # For our objects only: plugins/common's headers (config_keys.h includes

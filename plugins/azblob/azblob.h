@@ -14,6 +14,7 @@
 #include <scopefs/plugin.h>
 
 #include "http.h"
+#include "skew.h"
 
 #pragma GCC visibility push(hidden) /* see plugin.mk */
 
@@ -60,6 +61,7 @@ struct az_mount {
 	struct az_auth *auth;
 	char *key_prefix;  /* base + mount prefix: "" or ends in '/' */
 	char *base_url;    /* endpoint + "/" + container */
+	struct skew skew;  /* the store's clock, for x-ms-date */
 	int read_only;
 };
 

@@ -5,7 +5,8 @@ COMMON_HTTP_SRCS := plugins/common/http.c plugins/common/strbuf.c \
 	plugins/common/crypto.c plugins/common/config_keys.c \
 	plugins/common/objkey.c plugins/common/xml.c \
 	plugins/common/meta_headers.c plugins/common/parts.c \
-	plugins/common/objlist.c plugins/common/token.c
+	plugins/common/objlist.c plugins/common/token.c \
+	plugins/common/skew.c
 COMMON_HTTP_LIBS := -lcurl -lcrypto -lxml2 -ljson-c -lpthread
 
 # Plugin-internal symbols stay hidden (only the entry point is the ABI);

@@ -305,3 +305,24 @@ int s3_creds_get(struct s3_creds *c, struct s3_key *out)
 	pthread_mutex_unlock(&c->lock);
 	return rc;
 }
+
+int s3_creds_renew(struct s3_creds *c)
+{
+	time_t now = time(NULL);
+	int renewed = 0;
+
+	pthread_mutex_lock(&c->lock);
+	/* Many requests may see the same refusal: one renewal per
+	 * RENEW_GAP serves them all, later ones use its keys. */
+	if (c->source == SRC_IMDS) {
+		if (now - c->last_refresh >= RENEW_GAP) {
+			time_t before = c->key.expires;
+			refresh(c, now);
+			renewed = c->key.expires != before;
+		} else {
+			renewed = 1;
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+	return renewed;
+}

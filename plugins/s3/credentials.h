@@ -43,6 +43,11 @@ void s3_creds_close(struct s3_creds *c);
  * set_error) when they have expired and cannot be renewed. */
 int s3_creds_get(struct s3_creds *c, struct s3_key *out);
 
+/* The store called the keys expired though we thought them good (its
+ * clock runs ahead, or they were revoked): renew them now if they are
+ * an instance role's.  1 when renewed (worth a new signature), else 0. */
+int s3_creds_renew(struct s3_creds *c);
+
 /* Where the keys came from, for messages: "section keys", "environment",
  * "shared credentials file", "instance role ROLE". */
 const char *s3_creds_source(const struct s3_creds *c);

@@ -13,6 +13,7 @@
 #include <scopefs/plugin.h>
 
 #include "http.h"
+#include "skew.h"
 #include "sigv4.h"
 
 #pragma GCC visibility push(hidden) /* see plugin.mk */
@@ -60,6 +61,7 @@ struct s3_mount {
 	char *origin;      /* scheme://host[:port] requests go to */
 	char *host_header; /* host[:port], as sent and signed */
 	char *bucket_path; /* "/BUCKET" with path style, else "" */
+	struct skew skew;  /* the store's clock, for x-amz-date */
 	int read_only;
 };
 

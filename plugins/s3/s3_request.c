@@ -42,8 +42,9 @@ static char *request_path(const struct s3_mount *m, const char *key)
 	return sb_done(&b);
 }
 
-int s3_send(struct s3_mount *m, const struct s3_req *r,
-	    struct http_response *resp)
+/* One signed request, with http_perform's retries. */
+static int send_signed(struct s3_mount *m, const struct s3_req *r,
+		       struct http_response *resp)
 {
 	struct http_pair *h = NULL;
 	struct sigv4_result sig = { 0 };
@@ -79,7 +80,7 @@ int s3_send(struct s3_mount *m, const struct s3_req *r,
 		snprintf(payload, sizeof payload, "%s", SIGV4_UNSIGNED);
 	else
 		s3_sigv4_sha256_hex(r->body, r->body_len, payload);
-	s3_sigv4_amz_date((long long)time(NULL), date);
+	s3_sigv4_amz_date((long long)skew_now(&m->skew), date);
 
 	h[n++] = (struct http_pair){ "Host", m->host_header };
 	h[n++] = (struct http_pair){ "x-amz-content-sha256", payload };
@@ -134,6 +135,43 @@ out:
 	free(query);
 	free(path);
 	free(url);
+	return rc;
+}
+
+/* Is RESP a refusal that signing again can cure?  A request refused for
+ * its time (RequestTimeTooSkewed; a HEAD has no body to say so, so a 403
+ * whose Date is 10 minutes off), once the store's clock is learnt; keys
+ * the store calls expired (ExpiredToken), once renewed. */
+static int worth_signing_again(struct s3_mount *m, const struct s3_req *r,
+			       const struct http_response *resp)
+{
+	char code[64], msg[8];
+
+	if (resp->status != 400 && resp->status != 403)
+		return 0;
+	s3_error_of(resp, code, sizeof code, msg, sizeof msg);
+	if (strcmp(code, "RequestTimeTooSkewed") == 0)
+		return skew_learn(&m->skew, m->host, "s3", resp, 1);
+	if (strcmp(code, "ExpiredToken") == 0)
+		return s3_creds_renew(m->creds);
+	if (strcmp(r->method, "HEAD") != 0 || code[0])
+		return 0;
+	/* A HEAD's refusal has no body: 403 may be a skewed clock, 400 an
+	 * expired token (renewed only for an instance role's keys). */
+	if (resp->status == 403)
+		return skew_learn(&m->skew, m->host, "s3", resp, 600);
+	return s3_creds_renew(m->creds);
+}
+
+int s3_send(struct s3_mount *m, const struct s3_req *r,
+	    struct http_response *resp)
+{
+	int rc = send_signed(m, r, resp);
+
+	if (rc < 0 && worth_signing_again(m, r, resp)) {
+		http_response_free(resp);
+		rc = send_signed(m, r, resp);
+	}
 	return rc;
 }
 

@@ -19,17 +19,25 @@ List Blobs (comp=list, an empty EnumerationResults), errors carry
 x-ms-error-code (503 ServerBusy, 500 InternalError, 403
 AuthenticationFailed), HEAD/GET answer with x-ms-blob-type.  --auth-file
 F holds the Authorization header of the last request (listings too).
+--skew S sets the server's clock S seconds off the real one (its Date
+header says so) and refuses a signed request whose x-amz-date (x-ms-date
+with --azure) is more than 15 minutes off that clock, as S3 does (403
+RequestTimeTooSkewed) and as Azure does (403 AuthenticationFailed);
+--count-file then also holds "skewed=N", the requests so refused.
 --encoded-name NAME puts one blob in every Azure listing, its name given
 as NAME with Encoded="true" (NAME percent-encoded, as Azure does for names
 XML cannot carry).
 """
 import argparse
+import calendar
+import email.utils
 import os
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-CODES = {500: "InternalError", 503: "SlowDown", 429: "SlowDown", 403: "AccessDenied"}
+CODES = {400: "ExpiredToken", 500: "InternalError", 503: "SlowDown", 429: "SlowDown", 403: "AccessDenied"}
 AZ_CODES = {500: "InternalError", 503: "ServerBusy", 429: "ServerBusy",
             403: "AuthenticationFailed"}
 
@@ -44,8 +52,9 @@ def main():
     ap.add_argument("--auth-file")
     ap.add_argument("--encoded-name")
     ap.add_argument("--stall", action="store_true")
+    ap.add_argument("--skew", type=int, default=0)
     args = ap.parse_args()
-    state = {"n": 0}
+    state = {"n": 0, "skewed": 0}
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
@@ -53,6 +62,36 @@ def main():
 
         def log_message(self, *a):
             pass
+
+        def date_time_string(self, timestamp=None):
+            return email.utils.formatdate(time.time() + args.skew, usegmt=True)
+
+        def too_skewed(self):
+            """Is the request's signed time 15 minutes off our clock?"""
+            if args.azure:
+                t = email.utils.parsedate_to_datetime(self.headers.get("x-ms-date") or "")
+                sent = t.timestamp()
+            else:
+                sent = calendar.timegm(time.strptime(self.headers.get("x-amz-date") or "",
+                                                     "%Y%m%dT%H%M%SZ"))
+            return abs(sent - (time.time() + args.skew)) > 900
+
+        def refuse_skewed(self, head):
+            with lock:
+                state["skewed"] += 1
+            self.write_counts()
+            if args.azure:
+                code, msg = "AuthenticationFailed", "Request date header too old"
+                return self.send(403, '<?xml version="1.0" encoding="utf-8"?>'
+                                 "<Error><Code>%s</Code><Message>%s</Message>"
+                                 "</Error>" % (code, msg),
+                                 [("Content-Type", "application/xml"),
+                                  ("x-ms-error-code", code)], head)
+            return self.send(403, '<?xml version="1.0" encoding="UTF-8"?>'
+                             "<Error><Code>RequestTimeTooSkewed</Code><Message>The "
+                             "difference between the request time and the current "
+                             "time is too large.</Message></Error>",
+                             [("Content-Type", "application/xml")], head)
 
         def send(self, status, body, headers=(), head=False):
             data = body.encode()
@@ -73,6 +112,8 @@ def main():
                     with open(args.auth_file + ".tmp", "w") as f:
                         f.write(self.headers.get("Authorization") or "")
                     os.replace(args.auth_file + ".tmp", args.auth_file)
+            if args.skew and self.too_skewed():
+                return self.refuse_skewed(head)
             if args.azure:
                 return self.azure(head)
             if "list-type=2" in self.path:
@@ -101,11 +142,16 @@ def main():
             with lock:
                 state["n"] += 1
                 n = state["n"]
-                if args.count_file:
-                    with open(args.count_file + ".tmp", "w") as f:
-                        f.write("requests=%d\n" % n)
-                    os.replace(args.count_file + ".tmp", args.count_file)
+            self.write_counts()
             return n
+
+        def write_counts(self):
+            if not args.count_file:
+                return
+            with lock:
+                with open(args.count_file + ".tmp", "w") as f:
+                    f.write("requests=%d\nskewed=%d\n" % (state["n"], state["skewed"]))
+                os.replace(args.count_file + ".tmp", args.count_file)
 
         def azure(self, head):
             xml = [("Content-Type", "application/xml")]

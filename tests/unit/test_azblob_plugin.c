@@ -644,6 +644,38 @@ static void *faulty_mount(struct backend *b, int fail, int status,
 	return mount_or_die(b, "p");
 }
 
+/* Azure refuses a request whose x-ms-date is 15 minutes off its clock
+ * (403 AuthenticationFailed, as for a bad key): the plugin tells the two
+ * apart by the answer's Date, adopts the store's clock and signs again.
+ * Here our clock is an hour ahead of the store's. */
+Test(azblob, a_store_clock_an_hour_off_is_learnt_from_one_refusal)
+{
+	char count[128], buf[8];
+	const char *args[] = { "--azure", "--fail", "0", "--skew", "-3600",
+			       "--count-file", count, NULL };
+	static char url[96];
+	struct backend b;
+	struct scopefs_object_attr a;
+	int n = -1, skewed = -1;
+	void *m;
+
+	snprintf(count, sizeof count, "%s/skew.count", tmpdir);
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/%s",
+		 spawn_helper("faulty_s3.py", args), DEV_ACCOUNT);
+	azurite_backend(&b);
+	set(&b, "endpoint", url);
+	m = mount_or_die(&b, "p");
+	cr_expect_eq(ops->head(m, "k", &a, NULL, NULL), 0, "%s", last_error);
+	cr_expect_eq(ops->get(m, "k", 0, buf, sizeof buf, NULL), 5, "%s",
+		     last_error);
+	read_counts(count, &n, &skewed);
+	cr_expect_eq(skewed, 1, "refused as skewed: %d (1: the mount check)",
+		     skewed);
+	cr_expect_eq(n, 2, "HEAD and GET served: %d", n);
+	plugin->mount_close(m);
+	close_backend(&b);
+}
+
 Test(azblob, server_busy_twice_then_success_succeeds)
 {
 	char count[128];

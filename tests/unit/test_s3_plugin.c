@@ -964,6 +964,49 @@ Test(s3, instance_role_keys_from_imdsv2_are_renewed_before_expiry)
 	close_backend(&b);
 }
 
+/* The store calls instance-role keys expired that we thought good (its
+ * clock runs ahead of ours, or the keys were revoked): the plugin renews
+ * them from IMDS at once and signs the request again, so the caller sees
+ * no error.  (Renewals are at most one per 5 s: hence the wait.) */
+Test(s3, keys_the_store_calls_expired_are_renewed_and_the_request_succeeds)
+{
+	char icount[128], fcount[128], iurl[64], furl[64], buf[8];
+	const char *iargs[] = { "--ttl", "3600", "--count-file", icount, NULL };
+	const char *fargs[] = { "--fail", "1", "--status", "400",
+				"--count-file", fcount, NULL };
+	struct backend b;
+	int tokens, keys, n, unused;
+	void *m = NULL;
+
+	snprintf(icount, sizeof icount, "%s/imds.count", tmpdir);
+	snprintf(fcount, sizeof fcount, "%s/faulty.count", tmpdir);
+	snprintf(iurl, sizeof iurl, "http://127.0.0.1:%d",
+		 spawn_helper("imds.py", iargs));
+	snprintf(furl, sizeof furl, "http://127.0.0.1:%d",
+		 spawn_helper("faulty_s3.py", fargs));
+	unsetenv("AWS_EC2_METADATA_DISABLED");
+	keyless_backend(&b);
+	set(&b, "imds_endpoint", iurl);
+	set(&b, "endpoint", furl);
+	set(&b, "path_style", "yes");
+	cr_assert_eq(configure(&b), 0, "%s", last_error);
+	cr_assert_eq(plugin->mount_open(b.handle, "p", 0, &m), 0, "%s",
+		     last_error);
+	double mounted = wall_s();
+	while (wall_s() < mounted + 5.2)
+		usleep(100 * 1000);
+	/* the first counted request is answered 400 ExpiredToken */
+	cr_expect_eq(ops->get(m, "k", 0, buf, sizeof buf, NULL), 5, "%s",
+		     last_error);
+	read_counts(icount, &tokens, &keys);
+	read_counts(fcount, &n, &unused);
+	cr_expect_eq(keys, 2, "keys fetched: %d (mount, then the renewal)",
+		     keys);
+	cr_expect_eq(n, 2, "GET refused once, then served: %d", n);
+	plugin->mount_close(m);
+	close_backend(&b);
+}
+
 Test(s3, no_instance_metadata_service_fails_fast)
 {
 	char url[64];
@@ -1042,6 +1085,37 @@ static int stalled_head_attempts(const char *deadline, int *r)
 	plugin->mount_close(m);
 	close_backend(&b);
 	return n;
+}
+
+/* A store whose clock is an hour ahead of ours (or ours behind) refuses
+ * the first signed request as RequestTimeTooSkewed; the plugin learns the
+ * store's clock from that answer's Date and signs with it: the mount and
+ * every later request succeed, and only that first one is refused. */
+Test(s3, a_store_clock_an_hour_off_is_learnt_from_one_refusal)
+{
+	char count[128], url[64], buf[8];
+	const char *args[] = { "--fail", "0", "--skew", "3600", "--count-file",
+			       count, NULL };
+	struct backend b;
+	struct scopefs_object_attr a;
+	int n = -1, skewed = -1;
+	void *m;
+
+	snprintf(count, sizeof count, "%s/skew.count", tmpdir);
+	snprintf(url, sizeof url, "http://127.0.0.1:%d",
+		 spawn_helper("faulty_s3.py", args));
+	s3rver_backend(&b);
+	set(&b, "endpoint", url);
+	m = mount_or_die(&b, "p");
+	cr_expect_eq(ops->head(m, "k", &a, NULL, NULL), 0, "%s", last_error);
+	cr_expect_eq(ops->get(m, "k", 0, buf, sizeof buf, NULL), 5, "%s",
+		     last_error);
+	read_counts(count, &n, &skewed);
+	cr_expect_eq(skewed, 1, "refused as skewed: %d (1: the mount check)",
+		     skewed);
+	cr_expect_eq(n, 2, "HEAD and GET served: %d", n);
+	plugin->mount_close(m);
+	close_backend(&b);
 }
 
 Test(s3, a_stalled_server_costs_one_deadline_not_every_retry)

@@ -78,6 +78,9 @@ $(O)/plugins/$(1)/scopefs-$(1).so: $(patsubst %.c,$(OBJ)/%.o,$(wildcard plugins/
 endef
 $(foreach p,$(PLUGINS),$(eval $(call plugin_rule,$(p))))
 
+# The fuzz targets (make fuzz, make fuzz-smoke; see tests/fuzz/README.md).
+include tests/fuzz/fuzz.mk
+
 # The in-tree .pc points at the source tree's include/, so an out-of-tree
 # plugin can build against a checkout; `make install` writes its own.
 PC_SED = sed -e 's|@PREFIX@|$(1)|; s|@INCLUDEDIR@|$(2)|; s|@PLUGINDIR@|$(3)|; s|@VERSION@|$(VERSION)|'
@@ -98,7 +101,7 @@ build-tests: build $(TEST_BIN) $(TEST_HELPERS)
 
 test:
 	@scripts/install-deps.sh test
-	@$(MAKE) --no-print-directory build-tests
+	@$(MAKE) --no-print-directory build-tests build-fuzz
 	O=$(O) tests/run.sh
 
 asan:

@@ -4,6 +4,7 @@
 #include "token.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,10 @@ static time_t expiry_of(struct json_object *o, time_t now)
 	}
 	if (json_object_object_get_ex(o, "expires_in", &v)) {
 		long long t = json_object_get_int64(v);
+		/* A lifetime past time_t's range would overflow the sum:
+		 * take it as the latest time there is. */
+		if (t > LLONG_MAX - (long long)now)
+			return (time_t)LLONG_MAX;
 		if (t > 0)
 			return now + (time_t)t;
 	}

@@ -1,6 +1,7 @@
 # scopefs: `make` builds the daemon and the plugins, `make test` runs every
 # test (installing what it needs), `make asan` the same under ASan+UBSan,
-# `make bench` the benchmark, `make install PREFIX=...` installs.
+# `make bench` the benchmark, `make fuzz` the fuzz targets (tests/fuzz),
+# `make install PREFIX=...` installs.
 
 VERSION    := 0.1.0
 PREFIX     ?= /usr/local

@@ -1,6 +1,7 @@
 # scopefs: `make` builds the daemon and the plugins, `make test` runs every
 # test (installing what it needs), `make asan` the same under ASan+UBSan,
-# `make bench` the benchmark, `make install PREFIX=...` installs.
+# `make bench` the benchmark, `make fuzz` the fuzz targets (tests/fuzz),
+# `make install PREFIX=...` installs.
 
 VERSION    := 0.1.0
 PREFIX     ?= /usr/local
@@ -78,6 +79,9 @@ $(O)/plugins/$(1)/scopefs-$(1).so: $(patsubst %.c,$(OBJ)/%.o,$(wildcard plugins/
 endef
 $(foreach p,$(PLUGINS),$(eval $(call plugin_rule,$(p))))
 
+# The fuzz targets (make fuzz, make fuzz-smoke; see tests/fuzz/README.md).
+include tests/fuzz/fuzz.mk
+
 # The in-tree .pc points at the source tree's include/, so an out-of-tree
 # plugin can build against a checkout; `make install` writes its own.
 PC_SED = sed -e 's|@PREFIX@|$(1)|; s|@INCLUDEDIR@|$(2)|; s|@PLUGINDIR@|$(3)|; s|@VERSION@|$(VERSION)|'
@@ -98,7 +102,7 @@ build-tests: build $(TEST_BIN) $(TEST_HELPERS)
 
 test:
 	@scripts/install-deps.sh test
-	@$(MAKE) --no-print-directory build-tests
+	@$(MAKE) --no-print-directory build-tests build-fuzz
 	O=$(O) tests/run.sh
 
 asan:

@@ -22,8 +22,11 @@
 # ("s3 azblob gcs nfs"; "" for none), named
 # BINARY@BACKEND: e.g. `tests/run.sh @s3` runs only those, and
 # `BACKEND_SUITES=test_programs tests/run.sh @azblob` real programs on
-# Azurite.  SCOPEFS_REQUIRE_SERVERS=1 (the default here) makes a test
-# whose server does not answer fail, not skip.
+# Azurite.  Last, each fuzz target in $O/tests/bin/fuzz runs for
+# FUZZ_SMOKE_SECONDS (default 10) on its seed corpus
+# (tests/fuzz/run-one.sh), named fuzz/fuzz_NAME (`tests/run.sh fuzz`).
+# SCOPEFS_REQUIRE_SERVERS=1 (the default here) makes a test whose server
+# does not answer fail, not skip.
 #
 # The summary counts test cases, from the report each binary writes
 # (Criterion's --json; tests/report.py reads them): it lists every skipped
@@ -191,6 +194,25 @@ for backend in $BACKEND_RUNS; do
 		wanted "$name" || continue
 		run_one "$name" "$backend" "$bin" "$@"
 	done
+done
+
+# The fuzz targets (make build-fuzz), each a bounded run on its seed
+# corpus: one test case each, failed by any crash, leak or UB.
+for bin in "$O"/tests/bin/fuzz/fuzz_*; do
+	[ -f "$bin" ] && [ -x "$bin" ] || continue
+	name="fuzz/$(basename "$bin")"
+	wanted "$name" || continue
+	echo "==== $name"
+	ran=$((ran + 1))
+	if line=$(TMPDIR=$run/tmp tests/fuzz/run-one.sh "$bin" \
+		"${FUZZ_SMOKE_SECONDS:-10}"); then
+		report pass "$results" "$name" "" "smoke"
+		echo "==== $name: ok (${line#*: ok (}"
+	else
+		echo "$line"
+		report fail "$results" "$name" "" "$(echo "$line" | head -n 1)"
+		echo "==== $name: FAILED"
+	fi
 done
 
 if [ $ran -eq 0 ]; then

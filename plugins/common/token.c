@@ -4,6 +4,7 @@
 #include "token.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,10 +46,36 @@ static time_t expiry_of(struct json_object *o, time_t now)
 	}
 	if (json_object_object_get_ex(o, "expires_in", &v)) {
 		long long t = json_object_get_int64(v);
+		/* A lifetime past time_t's range would overflow the sum:
+		 * take it as the latest time there is. */
+		if (t > LLONG_MAX - (long long)now)
+			return (time_t)LLONG_MAX;
 		if (t > 0)
 			return now + (time_t)t;
 	}
 	return (time_t)-1;
+}
+
+int token_parse_answer(const char *body, time_t now, char **token,
+		       time_t *expires)
+{
+	struct json_object *o = body ? json_tokener_parse(body) : NULL, *v;
+	int rc = -EIO;
+
+	*token = NULL;
+	if (!o || !json_object_object_get_ex(o, "access_token", &v) ||
+	    !json_object_is_type(v, json_type_string) ||
+	    !json_object_get_string(v)[0])
+		goto out;
+	rc = -ENODATA;
+	if ((*expires = expiry_of(o, now)) == (time_t)-1)
+		goto out;
+	*token = strdup(json_object_get_string(v));
+	rc = *token ? 0 : -ENOMEM;
+out:
+	if (o)
+		json_object_put(o);
+	return rc;
 }
 
 static int fetch(struct token_source *t, char **token, time_t *expires,
@@ -60,7 +87,6 @@ static int fetch(struct token_source *t, char **token, time_t *expires,
 				    .headers = h, .attempts = 1,
 				    .timeout_ms = t->timeout_ms };
 	struct http_response resp = { 0 };
-	struct json_object *o = NULL, *v;
 	char origin[256], what[CURL_ERROR_SIZE + 300], *body = NULL;
 	int rc;
 
@@ -86,28 +112,18 @@ static int fetch(struct token_source *t, char **token, time_t *expires,
 			 http_describe(t->url, &resp, what, sizeof what));
 		goto out;
 	}
-	rc = -EIO;
-	o = resp.body ? json_tokener_parse(resp.body) : NULL;
-	if (!o || !json_object_object_get_ex(o, "access_token", &v) ||
-	    !json_object_is_type(v, json_type_string) ||
-	    !json_object_get_string(v)[0]) {
+	rc = token_parse_answer(resp.body, time(NULL), token, expires);
+	if (rc == -EIO)
 		snprintf(err, errlen, "token endpoint %s: no access_token in "
 			 "the answer", origin);
-		goto out;
-	}
-	*expires = expiry_of(o, time(NULL));
-	if (*expires == (time_t)-1) {
+	else if (rc == -ENODATA)
 		snprintf(err, errlen, "token endpoint %s: no expires_on or "
 			 "expires_in in the answer", origin);
-		goto out;
-	}
-	*token = strdup(json_object_get_string(v));
-	rc = *token ? 0 : -ENOMEM;
-	if (rc < 0)
+	else if (rc < 0)
 		snprintf(err, errlen, "out of memory");
+	if (rc == -ENODATA)
+		rc = -EIO;
 out:
-	if (o)
-		json_object_put(o);
 	if (resp.body)
 		OPENSSL_cleanse(resp.body, resp.body_len);
 	http_response_free(&resp);

@@ -26,6 +26,13 @@
  * the last try having been at LAST? */
 int renew_due(time_t expires, time_t last, time_t now);
 
+/* A token endpoint's JSON answer BODY (NULL: none), received at NOW:
+ * the access_token, malloc'd into *token (free with secret_free), and
+ * when it expires.  0, -EIO without an access_token, -ENODATA without
+ * expires_on or expires_in, -ENOMEM. */
+int token_parse_answer(const char *body, time_t now, char **token,
+		       time_t *expires);
+
 struct token_source;
 
 /* A source asking URL (with the extra header line HEADER, or NULL) with

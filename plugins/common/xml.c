@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <libxml/parser.h>
+#include <libxml/xmlerror.h>
 
 /* No entity expansion (billion laughs), no DTD or network fetch, and no
  * messages of libxml2's own on stderr: a bad body is our error to tell. */
@@ -13,9 +14,22 @@
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
+/* libxml2 reports some errors outside any parser, where XML_PARSE_NOERROR
+ * does not reach: a body in an encoding it cannot convert ("encoding
+ * error : input conversion failed") goes to the generic error handler,
+ * stderr by default. */
+static void no_message(void *ctx, const char *msg, ...)
+{
+	(void)ctx;
+	(void)msg;
+}
+
 static void init_parser(void)
 {
 	xmlInitParser();
+	/* For the threads that first use libxml2 later, and for this one. */
+	xmlThrDefSetGenericErrorFunc(NULL, no_message);
+	xmlSetGenericErrorFunc(NULL, no_message);
 }
 
 void xml_init(void)

@@ -196,6 +196,11 @@ set +e
 unshare --mount --pid --fork --propagation private /bin/bash -c '
 	set -e
 	root=$1
+	# The root a mount point of its own, as / is on a machine: else
+	# /proc/self/mounts inside shows no filesystem holding /, and what
+	# looks a path up there fails (ganesha VFS cannot resolve its
+	# exports; fusermount3 auto_unmount finds no mount to undo).
+	mount --bind "$root" "$root"
 	mount --rbind /dev "$root/dev"
 	mount --make-rslave "$root/dev"
 	mount -t proc proc "$root/proc"

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "fuzz_host.h"
+#include "fuzz_deliver.h"
 #include "gcs.h"
 #include "crypto.h" /* secret_free */
 #include "token.h"
@@ -19,24 +19,10 @@ static int on_meta(void *ctx, const char *key, const char *value)
 	return 0;
 }
 
-static int on_entry(void *ctx, const char *key, int is_prefix,
-		    const struct scopefs_object_attr *a,
-		    const struct scopefs_object_meta *meta, size_t nmeta)
-{
-	(void)ctx;
-	(void)is_prefix;
-	(void)a;
-	(void)meta;
-	(void)nmeta;
-	if (!key[0])
-		__builtin_trap(); /* objkey_relative never gives "" */
-	return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *body = fuzz_string(data, size), *token = NULL;
-	char reason[64], msg[256], tok[SCOPEFS_TOKEN_MAX];
+	char reason[64], msg[256];
 	struct scopefs_object_attr a;
 	struct objlist page;
 	time_t expires;
@@ -45,9 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	gcs_json_object(body, &a, on_meta, NULL);
 	if (gcs_json_list(body, GCS_PARTS_DIR, &page) == 0) {
-		objlist_finish(&fuzz_host, &page, "", "", tok, on_entry, NULL);
-		objlist_finish(&fuzz_host, &page, "a/", "a/", tok, on_entry,
-			       NULL);
+		fuzz_deliver(&page);
 		objlist_free(&page);
 	}
 	gcs_json_error(body, reason, sizeof reason, msg, sizeof msg);

@@ -5,34 +5,9 @@
 #include <string.h>
 
 #include "s3_xml.h"
-#include "fuzz_host.h"
+#include "fuzz_deliver.h"
 #include "strbuf.h"
 #include "xml.h"
-
-/* What the core's list callback would be given; nothing to keep. */
-static int on_entry(void *ctx, const char *key, int is_prefix,
-		    const struct scopefs_object_attr *a,
-		    const struct scopefs_object_meta *meta, size_t nmeta)
-{
-	(void)ctx;
-	(void)is_prefix;
-	(void)a;
-	(void)meta;
-	(void)nmeta;
-	if (!key[0])
-		__builtin_trap(); /* objkey_relative never gives "" */
-	return 0;
-}
-
-/* As the plugin's list call ends: every entry handed over, relative to
- * a prefix some keys have and to none. */
-static void deliver(const struct objlist *l)
-{
-	char token[SCOPEFS_TOKEN_MAX];
-
-	objlist_finish(&fuzz_host, l, "", "", token, on_entry, NULL);
-	objlist_finish(&fuzz_host, l, "a/", "a/", token, on_entry, NULL);
-}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -56,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (size_t i = 0; i < l.page.nprefixes; i++)
 				uri_decode(l.page.prefixes[i], 1);
 		}
-		deliver(&l.page);
+		fuzz_deliver(&l.page);
 		s3_xml_list_free(&l);
 	}
 	s3_xml_parse_error(body, size, code, sizeof code, msg, sizeof msg);

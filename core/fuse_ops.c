@@ -11,6 +11,7 @@
 #include <time.h>
 #include <fuse_lowlevel.h>
 #include "freshness.h"
+#include "parallel_dirops.h"
 #include "log.h"
 #include "mount.h"
 
@@ -212,6 +213,9 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	conn->max_write = 1u << 20;
 	conn->max_background = 64;
 	conn->congestion_threshold = 48;
+	/* libfuse < 3.17 wants it but does not tell the kernel */
+	if (fuse_version() < 317 && (conn->want & FUSE_CAP_PARALLEL_DIROPS))
+		parallel_dirops_arm();
 }
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)

@@ -1,7 +1,7 @@
 /*
  * object_cases: the end-to-end cases every object-store backend must pass,
  * in suite "objects", shared by test_s3.c and test_azblob.c: request counts
- * on the wire (through tests/helpers/countproxy), bounded memory on a large
+ * on the wire (through tests/helpers/faultproxy), bounded memory on a large
  * write, two daemons on one prefix, the server killed mid-write.  Include
  * after object_test.h and after defining, in the including file:
  *   start_server(x, port, data)   a server of the test's own on PORT
@@ -11,7 +11,7 @@
  * and optionally
  *   OBJECT_PUT_NEW_MARK           what the request log shows of a
  *                                 conditional create (default the
- *                                 If-None-Match header countproxy notes)
+ *                                 If-None-Match header faultproxy notes)
  *   OBJECT_SERVER_IGNORES_PUT_NEW 1 when the test server stores a
  *                                 conditional create over an existing
  *                                 object (then only the wire is checked)
@@ -32,48 +32,7 @@
 
 /* ---- request counting --------------------------------------------------- */
 
-/* Start the counting proxy in front of the test server; returns its port
- * (a static string) and leaves the request log in proxy.log's twin. */
-static char reqlog[PATH_MAX];
-
-static const char *start_proxy(const char *target_port)
-{
-	char bin[PATH_MAX];
-	const char *env = getenv("SCOPEFS_COUNTPROXY");
-	if (env && *env) {
-		snprintf(bin, sizeof bin, "%s", env);
-	} else {
-		snprintf(bin, sizeof bin, "%s", fx.bin);
-		char *slash = strrchr(bin, '/');
-		snprintf(slash ? slash + 1 : bin,
-			 sizeof bin - (slash ? (size_t)(slash + 1 - bin) : 0),
-			 "tests/bin/helpers/countproxy");
-	}
-	FX_ASSERT(access(bin, X_OK) == 0, "expected the counting proxy %s "
-		  "(make build-tests, or set SCOPEFS_COUNTPROXY), saw %s", bin,
-		  strerror(errno));
-	snprintf(reqlog, sizeof reqlog, "%s/requests.log", fx.dir);
-	snprintf(proxy.log, sizeof proxy.log, "%s/proxy.out", fx.dir);
-	char *argv[] = { bin, (char *)target_port, reqlog, "0", NULL };
-	proxy.mnt[0] = '\0';
-	proxy.pid = fx_spawn(argv, proxy.log, proxy.log);
-	FX_ASSERT(proxy.pid > 0, "cannot run %s: %s", bin, strerror(errno));
-	guard(&proxy);
-	static char port[16];
-	for (int i = 0; i < 500; i++) {
-		char buf[64] = "";
-		if (fx_read_file(proxy.log, buf, sizeof buf) > 0 &&
-		    strchr(buf, '\n')) {
-			snprintf(port, sizeof port, "%d", atoi(buf));
-			if (fx_port_answers(port))
-				return port;
-		}
-		fx_sleep_ms(10);
-	}
-	FX_FAIL("expected the counting proxy to print its port, saw nothing "
-		"in %s", proxy.log);
-	return NULL;
-}
+/* start_proxy: object_test.h */
 
 struct reqs {
 	int list, head, get, put, post, del, other, total;

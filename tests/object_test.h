@@ -119,6 +119,62 @@ static void object_fini(void)
 }
 
 
+/* ---- the proxy on the wire -------------------------------------------- */
+
+/* Start tests/helpers/faultproxy in front of the test server; returns
+ * its port (a static string).  It logs each request to reqlog; FAULTS
+ * (or NULL: none) is the file it reads its faults from, FLAVOR the
+ * store whose error bodies it injects (s3, azblob, gcs). */
+static char reqlog[PATH_MAX];
+
+static const char *start_proxy_faults(const char *target_port,
+				      const char *faults, const char *flavor)
+{
+	char bin[PATH_MAX];
+	const char *env = getenv("SCOPEFS_FAULTPROXY");
+	if (env && *env) {
+		snprintf(bin, sizeof bin, "%s", env);
+	} else {
+		snprintf(bin, sizeof bin, "%s", fx.bin);
+		char *slash = strrchr(bin, '/');
+		snprintf(slash ? slash + 1 : bin,
+			 sizeof bin - (slash ? (size_t)(slash + 1 - bin) : 0),
+			 "tests/bin/helpers/faultproxy");
+	}
+	FX_ASSERT(access(bin, X_OK) == 0, "expected the proxy %s "
+		  "(make build-tests, or set SCOPEFS_FAULTPROXY), saw %s", bin,
+		  strerror(errno));
+	snprintf(reqlog, sizeof reqlog, "%s/requests.log", fx.dir);
+	snprintf(proxy.log, sizeof proxy.log, "%s/proxy.out", fx.dir);
+	char *argv[] = { bin, (char *)target_port, reqlog, "0",
+			 (char *)(faults ? faults : ""),
+			 (char *)(flavor ? flavor : "s3"), NULL };
+	proxy.mnt[0] = '\0';
+	proxy.pid = fx_spawn(argv, proxy.log, proxy.log);
+	FX_ASSERT(proxy.pid > 0, "cannot run %s: %s", bin, strerror(errno));
+	guard(&proxy);
+	static char port[16];
+	for (int i = 0; i < 500; i++) {
+		char buf[64] = "";
+		if (fx_read_file(proxy.log, buf, sizeof buf) > 0 &&
+		    strchr(buf, '\n')) {
+			snprintf(port, sizeof port, "%d", atoi(buf));
+			if (fx_port_answers(port))
+				return port;
+		}
+		fx_sleep_ms(10);
+	}
+	FX_FAIL("expected the proxy to print its port, saw nothing "
+		"in %s", proxy.log);
+	return NULL;
+}
+
+/* The proxy, only counting. */
+static const char *start_proxy(const char *target_port)
+{
+	return start_proxy_faults(target_port, NULL, NULL);
+}
+
 /* ---- helpers ----------------------------------------------------------- */
 
 static void need_object_backend(void)

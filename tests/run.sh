@@ -16,7 +16,8 @@
 # S3_PORT to choose the port.
 #
 # After the integration binaries (on the local backend; test_s3 always
-# uses s3, test_azblob azblob, test_gcs gcs, test_nfs nfs), the suites that
+# uses s3, test_azblob azblob, test_gcs gcs, test_nfs nfs, test_faults
+# the three object stores), the suites that
 # run on any backend (BACKEND_SUITES, default: posix, differential,
 # permissions, programs, locks) run again on each backend in BACKEND_RUNS
 # ("s3 azblob gcs nfs"; "" for none), named
@@ -147,6 +148,7 @@ run_one() {
 	integration/test_azblob) _label=azblob ;;
 	integration/test_gcs) _label=gcs ;;
 	integration/test_nfs) _label=nfs ;;
+	integration/test_faults) _label="s3 azblob gcs" ;;
 	integration/*) _label=${_backend:-${SCOPEFS_TEST_BACKEND:-local}} ;;
 	*) _label="" ;;
 	esac

@@ -625,7 +625,7 @@ int http_perform(struct http_pool *p, const struct http_request *req,
 			else
 				snprintf(what, sizeof what, "HTTP %ld",
 					 resp->status);
-			p->host->log(p->host, SCOPEFS_LOG_DEBUG,
+			p->host->log(p->host, SCOPEFS_LOG_INFO,
 				     "%s %s %s: %s; retry %d of %d in %ld ms",
 				     p->label, req->method, origin, what,
 				     attempt, max - 1, wait);

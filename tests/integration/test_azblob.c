@@ -1,7 +1,7 @@
 /*
  * The azblob backend end to end, against Azurite (tests/servers/servers.sh,
  * start_azure; AZ_PORT): what a request costs on the wire (counted by
- * tests/helpers/countproxy between the daemon and Azurite), memory while
+ * tests/helpers/faultproxy between the daemon and Azurite), memory while
  * streaming a large file, two daemons on one prefix, and a server that
  * dies during an upload.  The same cases as test_s3.c, on Azure's
  * primitives (List Blobs, Put Blob, Put Block + Put Block List).
@@ -11,7 +11,7 @@
  * skips.
  *
  * Environment (besides mount_fixture.h's):
- *   SCOPEFS_COUNTPROXY  the proxy (default: tests/bin/helpers/countproxy
+ *   SCOPEFS_FAULTPROXY  the proxy (default: tests/bin/helpers/faultproxy
  *                       beside the daemon)
  *   SRV_DIR             tests/servers (node_modules/azurite, azure_tool.py),
  *                       for the test that runs and kills an Azurite of its own

@@ -2,7 +2,7 @@
  * The gcs backend end to end, against the Cloud Storage emulator of
  * firebase-tools run by tests/servers/gcs-emulator.js (servers.sh,
  * start_gcs; GCS_PORT): the shared cases of object_cases.h (request counts
- * on the wire through tests/helpers/countproxy, memory while streaming a
+ * on the wire through tests/helpers/faultproxy, memory while streaming a
  * large file, two daemons on one prefix, a server that dies during an
  * upload), and what is GCS's own: the compose tree of a streamed upload,
  * and the two token sources, checked by tests/servers/gcs_token.js (a
@@ -15,7 +15,7 @@
  * else skips.
  *
  * Environment (besides mount_fixture.h's):
- *   SCOPEFS_COUNTPROXY  the proxy (default: tests/bin/helpers/countproxy
+ *   SCOPEFS_FAULTPROXY  the proxy (default: tests/bin/helpers/faultproxy
  *                       beside the daemon)
  *   SRV_DIR             tests/servers (gcs-emulator.js, gcs_token.js,
  *                       node_modules)

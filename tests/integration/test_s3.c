@@ -1,7 +1,7 @@
 /*
  * The s3 backend end to end, against the test S3 server
  * (tests/servers/servers.sh, start_s3; S3_PORT): what a request costs on
- * the wire (counted by tests/helpers/countproxy between the daemon and the
+ * the wire (counted by tests/helpers/faultproxy between the daemon and the
  * server), memory while streaming a large file, two daemons on one prefix,
  * a server that dies during an upload, refused credentials and buckets,
  * awkward key names, attributes and symlinks across a remount, and the
@@ -12,7 +12,7 @@
  * skips.
  *
  * Environment (besides mount_fixture.h's):
- *   SCOPEFS_COUNTPROXY  the proxy (default: tests/bin/helpers/countproxy
+ *   SCOPEFS_FAULTPROXY  the proxy (default: tests/bin/helpers/faultproxy
  *                       beside the daemon)
  *   SRV_DIR             tests/servers (s3rver-4.js, node_modules), for the
  *                       test that runs and kills a server of its own

@@ -23,8 +23,8 @@
 //     in JavaScript, byte by byte), multipart uploads (it refuses a media
 //     part without a Content-Type) and resumable uploads in chunks (it
 //     finalises one after its first chunk);
-//   - ifGenerationMatch on uploads, compose and rewrite (412 when it does
-//     not hold), which the emulator ignores;
+//   - ifGenerationMatch on uploads, compose, rewrite and reads (412 when
+//     it does not hold), which the emulator ignores;
 //   - persistence in DATA_DIR: blobs there and a table of the objects'
 //     metadata, written before each answer, so a restart (even after
 //     SIGKILL) sees what was stored, as with a real store.  The emulator
@@ -136,6 +136,8 @@ function getObject(req, res, q, bucket, name) {
 	const f = lookup(bucket, name);
 	if (!f)
 		return error(res, 404, "notFound", `No such object: ${bucket}/${name}`);
+	if (!precondition(res, q, bucket, name))
+		return;
 	const md = f.metadata;
 	if (q.get("alt") !== "media")
 		return send(res, 200, resource_of(md));
@@ -160,7 +162,10 @@ function getObject(req, res, q, bucket, name) {
 	res.writeHead(status, headers);
 	if (size === 0 || req.method === "HEAD")
 		return res.end();
-	fs.createReadStream(persistence.getDiskPath(layer.path(bucket, name)), { start, end }).pipe(res);
+	// opened now, before any later upload renames a new version over it:
+	// these bytes are the version the headers name
+	const fd = fs.openSync(persistence.getDiskPath(layer.path(bucket, name)), "r");
+	fs.createReadStream(null, { fd, start, end }).pipe(res);
 }
 
 // objects.compose: the sources' bytes, in order, into DEST, read and written

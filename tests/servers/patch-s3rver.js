@@ -32,6 +32,13 @@
 //    encoded as S3 does (space as '+') and EncodingType says so.
 // G  A ranged GET of an empty object announced one byte and sent none,
 //    so the client waited for its timeout; AWS answers 416 InvalidRange.
+// H  A PUT rewrote the object's file in place, then its metadata: a GET
+//    in between read the old metadata (ETag, length) with the new or
+//    half-written bytes, so If-Match passed and a reader got a mix of two
+//    versions (test_contention caught it).  S3 swaps whole versions
+//    atomically.  Now a PUT writes a file of its own and renames it into
+//    place with its metadata, and a GET reads metadata and opens the file,
+//    each pair under a per-key lock.
 'use strict';
 
 const fs = require('fs');
@@ -277,6 +284,58 @@ const patches = [
           options &&
           (options.start !== undefined || options.end))
       ) {`,
+  },
+  {
+    id: 'H0',
+    file: 'lib/stores/filesystem.js',
+    find: `const S3RVER_SUFFIX = '%s._S3rver_%s';
+`,
+    replace: `const S3RVER_SUFFIX = '%s._S3rver_%s';
+
+// scopefs patch H: one version's metadata and bytes change together
+const keyLocks = new Map();
+function keyLock(name, fn) {
+  const prev = keyLocks.get(name) || Promise.resolve();
+  const run = prev.then(fn, fn);
+  const tail = run.catch(() => {});
+  keyLocks.set(name, tail);
+  tail.then(() => {
+    if (keyLocks.get(name) === tail) keyLocks.delete(name);
+  });
+  return run;
+}
+`,
+  },
+  {
+    id: 'H1',
+    file: 'lib/stores/filesystem.js',
+    find: `  async getObject(bucket, key, options) {
+    try {`,
+    replace: `  async getObject(bucket, key, options) {
+    // scopefs patch H
+    return keyLock(bucket + '/' + key, () =>
+      this.getObjectUnlocked(bucket, key, options),
+    );
+  }
+
+  async getObjectUnlocked(bucket, key, options) {
+    try {`,
+  },
+  {
+    id: 'H2',
+    file: 'lib/stores/filesystem.js',
+    find: `    const [size, md5] = await this.putContent(objectPath, object.content);
+    await this.putMetadata(object.bucket, object.key, object.metadata, md5);
+    return { size, md5 };`,
+    replace: `    // scopefs patch H: a file of its own, swapped in with its metadata
+    const tmpPath =
+      objectPath + '.put-' + crypto.randomBytes(8).toString('hex');
+    const [size, md5] = await this.putContent(tmpPath, object.content);
+    await keyLock(object.bucket + '/' + object.key, async () => {
+      await fs.rename(tmpPath, objectPath);
+      await this.putMetadata(object.bucket, object.key, object.metadata, md5);
+    });
+    return { size, md5 };`,
   },
 ];
 

@@ -583,7 +583,11 @@ static void handle_drop(struct mount *m, struct handle *h)
 
 /* Close-to-open: when the file changed since the kernel last heard of
  * it (another machine wrote it), drop the kernel's attributes and pages
- * now, or it would cut the new content at the old size. */
+ * now, or it would cut the new content at the old size.  Drop the
+ * attributes even when nothing seems to have changed: what the daemon
+ * last told is not always what the kernel kept (it discards an attribute
+ * reply that raced another change of the inode), and a size from an older
+ * version would cut, or pad, the bytes of this one (test_contention). */
 static void revalidate(struct mount *m, fuse_ino_t ino, struct handle *h)
 {
 	struct inode *n = inode_get(&m->inodes, ino);
@@ -598,6 +602,8 @@ static void revalidate(struct mount *m, fuse_ino_t ino, struct handle *h)
 		       st.st_mtim.tv_nsec != n->told_mtime.tv_nsec)) {
 		told(m, ino, &st);
 		fuse_lowlevel_notify_inval_inode(m->se, ino, 0, 0);
+	} else if (r == 0) {
+		fuse_lowlevel_notify_inval_inode(m->se, ino, -1, 0);
 	}
 }
 

@@ -148,7 +148,7 @@ run_one() {
 	integration/test_azblob) _label=azblob ;;
 	integration/test_gcs) _label=gcs ;;
 	integration/test_nfs) _label=nfs ;;
-	integration/test_faults) _label="s3 azblob gcs" ;;
+	integration/test_faults | integration/test_contention) _label="s3 azblob gcs" ;;
 	integration/*) _label=${_backend:-${SCOPEFS_TEST_BACKEND:-local}} ;;
 	*) _label="" ;;
 	esac

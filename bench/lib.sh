@@ -242,8 +242,24 @@ bench_daemon_start() {
 	return 1
 }
 
-# VmHWM (peak resident set) of PID, in kB.
-bench_hwm() { awk '$1 == "VmHWM:" { print $2 }' "/proc/$1/status" 2>/dev/null; }
+# VmHWM (peak resident set) of what serves under daemon PID, in kB: the sum
+# over its forked children (scopefs's workers, one per backend, under a
+# supervisor that holds no buffers: docs/isolation.md), or PID's own when it
+# has none (the other tools; fusermount3 helpers, exec'd, do not count).
+bench_hwm() {
+	local exe c v sum=0 n=0
+	exe=$(readlink "/proc/$1/exe" 2>/dev/null) || return 0
+	for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+		[ "$(readlink "/proc/$c/exe" 2>/dev/null)" = "$exe" ] || continue
+		v=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$c/status" 2>/dev/null)
+		[ -n "$v" ] && sum=$((sum + v)) n=$((n + 1))
+	done
+	if [ "$n" -gt 0 ]; then
+		echo "$sum"
+	else
+		awk '$1 == "VmHWM:" { print $2 }' "/proc/$1/status" 2>/dev/null
+	fi
+}
 
 # bench_daemon_stop PID MNT: SIGTERM, wait up to 20 s for the daemon to exit
 # and the mount to go; then SIGKILL and force the unmount.  (Read its VmHWM

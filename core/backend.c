@@ -106,8 +106,8 @@ fail:
 	return r < 0 ? r : -EINVAL;
 }
 
-int backends_open(const struct config *c, struct backend **out, char *err,
-		  size_t errlen)
+int backends_open(const struct config *c, const char *only,
+		  struct backend **out, char *err, size_t errlen)
 {
 	struct backend *b = calloc(c->nbackends ? c->nbackends : 1, sizeof *b);
 	int ret = 0;
@@ -120,6 +120,8 @@ int backends_open(const struct config *c, struct backend **out, char *err,
 		b[i].conf = c;
 		b[i].cfg = &c->backends[i];
 		pthread_mutex_init(&b[i].lock, NULL);
+		if (only && strcmp(only, b[i].cfg->name) != 0)
+			continue;
 		int r = backend_open_one(c, &b[i], err, errlen);
 		if (r < 0 && !ret)
 			ret = r;

@@ -24,10 +24,11 @@ struct backend {
 };
 
 /* Load, open, configure (each key) and complete every backend of the
- * config.  Errors name FILE:LINE: [backend NAME] key: message; on failure
- * nothing stays open. */
-int backends_open(const struct config *c, struct backend **out, char *err,
-		  size_t errlen);
+ * config, or only the one named ONLY (a worker's; the others stay closed,
+ * plugin NULL).  Errors name FILE:LINE: [backend NAME] key: message; on
+ * failure nothing stays open. */
+int backends_open(const struct config *c, const char *only,
+		  struct backend **out, char *err, size_t errlen);
 void backends_close(struct backend *b, size_t n);
 struct backend *backend_find(struct backend *b, size_t n, const char *name);
 

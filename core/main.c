@@ -8,12 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "backend.h"
 #include "config.h"
+#include "daemon.h"
 #include "loader.h"
 #include "log.h"
 #include "mount.h"
+#include "supervisor.h"
 
 #ifndef SCOPEFS_VERSION
 #define SCOPEFS_VERSION "unknown"
@@ -28,8 +31,10 @@ static void usage(FILE *f)
 		"       scopefs check CONFIG\n"
 		"       scopefs --help | --version\n"
 		"\n"
-		"Serve every [mount] of the INI file CONFIG through FUSE from one\n"
-		"process, each backed by a plugin and scoped to a storage prefix.\n"
+		"Serve every [mount] of the INI file CONFIG through FUSE, each\n"
+		"backed by a plugin and scoped to a storage prefix.  Each\n"
+		"[backend] serves its mounts from a worker process of its own,\n"
+		"which is restarted should it crash (docs/isolation.md).\n"
 		"\n"
 		"Commands:\n"
 		"  mount   mount everything, then run in the background (or the\n"
@@ -61,7 +66,7 @@ static int load(const char *file, struct config **c, struct backend **b)
 		return EXIT_CONFIG;
 	}
 	log_set_level((*c)->log_level);
-	r = backends_open(*c, b, err, sizeof err);
+	r = backends_open(*c, NULL, b, err, sizeof err);
 	if (r < 0) {
 		fprintf(stderr, "scopefs: %s\n", err);
 		config_free(*c);
@@ -132,165 +137,69 @@ static int preflight(const struct config *c)
 	return bad ? -EBUSY : 0;
 }
 
-/* Fork; the parent waits until the child reports that every mount is up
- * (exit 0) or that it failed (exit 1, the child already said why on the
- * shared stderr).  Returns the fd the child reports on. */
-static int daemonize(void)
+/* What `check` does, in a child: every backend is opened, configured and
+ * closed again, so that a bad key fails the mount at once with every
+ * message (as before), while this process, the supervisor, never loads a
+ * plugin.  Returns 0 or EXIT_CONFIG. */
+static int check_backends(const char *file)
 {
-	int fds[2];
+	int st;
 	pid_t pid;
-	char status = 1;
 
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return -errno;
+	fflush(NULL);
 	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid > 0) {
-		close(fds[1]);
-		if (read(fds[0], &status, 1) != 1)
-			status = 1;
-		_exit(status);
-	}
-	close(fds[0]);
-	setsid();
-	if (chdir("/") < 0)
-		return -errno;
-	return fds[1];
-}
-
-static void report_ready(int fd, char status)
-{
-	if (fd < 0)
-		return;
-	if (status == 0) {
-		int null = open("/dev/null", O_RDWR);
-		if (null >= 0) {
-			dup2(null, 0);
-			dup2(null, 1);
-			dup2(null, 2);
-			if (null > 2)
-				close(null);
-		}
-		log_use_syslog(1);
-	}
-	if (write(fd, &status, 1) != 1)
-		log_warn("could not report start-up to the parent");
-	close(fd);
-}
-
-static void on_sigusr1(int sig)
-{
-	(void)sig; /* only wakes a FUSE loop waiting to notice its exit */
-}
-
-static void on_mount_exit(struct mount *m)
-{
-	(void)m;
-	kill(getpid(), SIGUSR2); /* wake main's sigwait */
-}
-
-static int serve(struct config *c, struct backend *b, const char *opts,
-		 int foreground)
-{
-	struct mount *mounts = calloc(c->nmounts ? c->nmounts : 1,
-				      sizeof *mounts);
-	struct sigaction sa;
-	sigset_t set;
-	size_t started = 0;
-	int ready_fd = -1, ret = 1;
-
-	if (!mounts)
-		return 1;
-	if (!foreground && (ready_fd = daemonize()) < 0) {
-		fprintf(stderr, "scopefs: cannot daemonize: %s\n",
-			strerror(-ready_fd));
-		free(mounts);
+	if (pid < 0) {
+		fprintf(stderr, "scopefs: cannot fork: %s\n", strerror(errno));
 		return 1;
 	}
-	/* Modes from the kernel already carry the caller's umask. */
-	umask(0);
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_sigusr1;
-	sigaction(SIGUSR1, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR2);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (pid == 0) {
+		struct config *c;
+		struct backend *b;
+		int r = load(file, &c, &b);
 
-	for (; started < c->nmounts; started++) {
-		char err[2048];
-		struct cfg_mount *cm = &c->mounts[started];
-		struct backend *be = backend_find(b, c->nbackends, cm->backend);
-
-		if (mount_start(&mounts[started], cm, be, opts, err,
-				sizeof err) < 0) {
-			log_error("%s:%d: %s", c->file, cm->line, err);
-			goto out;
+		if (!r) {
+			backends_close(b, c->nbackends);
+			config_free(c);
 		}
-		log_info("[mount %s]: serving %s prefix '%s' of backend %s",
-			 cm->path, config_scope_name(cm->scope), cm->prefix,
-			 cm->backend);
+		exit(r);
 	}
-	for (size_t i = 0; i < started; i++)
-		if (mount_run(&mounts[i], on_mount_exit) < 0) {
-			log_error("[mount %s]: cannot start threads",
-				  mounts[i].cfg->path);
-			goto out;
-		}
-	report_ready(ready_fd, 0);
-	ready_fd = -1;
-	ret = 0;
-	for (;;) {
-		int sig, live = 0;
-
-		if (sigwait(&set, &sig) != 0)
-			continue;
-		if (sig == SIGINT || sig == SIGTERM) {
-			log_info("signal %d: unmounting", sig);
-			break;
-		}
-		for (size_t i = 0; i < started; i++)
-			live += __atomic_load_n(&mounts[i].running,
-						__ATOMIC_ACQUIRE);
-		if (sig == SIGUSR2 && !live) {
-			log_info("every mount was unmounted: exiting");
-			break;
-		}
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (WIFSIGNALED(st)) {
+		fprintf(stderr, "scopefs: %s: a plugin crashed while its "
+			"backend was checked: %s\n", file,
+			strsignal(WTERMSIG(st)));
+		return EXIT_CONFIG;
 	}
-out:
-	for (size_t i = 0; i < started; i++)
-		mount_stop(&mounts[i]);
-	for (size_t i = 0; i < started; i++)
-		mount_finish(&mounts[i]);
-	report_ready(ready_fd, 1);
-	free(mounts);
-	return ret;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 }
 
 static int cmd_mount(const char *file, const char *opts, int foreground,
 		     int debug)
 {
+	char err[8192];
 	struct config *c;
-	struct backend *b;
-	int r = load(file, &c, &b);
+	int r = check_backends(file), fd = -1;
 
 	if (r)
 		return r;
-	if (debug)
-		log_set_level(SCOPEFS_LOG_DEBUG);
+	if (config_load(file, &c, err, sizeof err) < 0) {
+		fprintf(stderr, "scopefs: %s\n", err);
+		return EXIT_CONFIG;
+	}
+	log_set_level(debug ? SCOPEFS_LOG_DEBUG : c->log_level);
 	if (c->nmounts == 0) {
 		fprintf(stderr, "scopefs: %s: no [mount] section\n", file);
 		r = EXIT_CONFIG;
 	} else if (preflight(c) < 0) {
 		r = 1;
+	} else if (!foreground && (fd = daemon_fork()) < 0) {
+		fprintf(stderr, "scopefs: cannot daemonize: %s\n",
+			strerror(-fd));
+		r = 1;
 	} else {
-		r = serve(c, b, opts, foreground);
+		r = supervise(c, opts, fd);
 	}
-	backends_close(b, c->nbackends);
 	config_free(c);
 	return r;
 }

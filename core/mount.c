@@ -294,18 +294,15 @@ static void unescape(char *s)
 	*d = '\0';
 }
 
-int mount_point_busy(const char *path)
+int mount_table_has(const char *real)
 {
-	char real[PATH_MAX], line[4096 + 512];
-	FILE *f;
-	int busy = 0;
+	char line[4096 + 512];
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	int found = 0;
 
-	if (!realpath(path, real))
-		return 0;
-	f = fopen("/proc/self/mountinfo", "re");
 	if (!f)
 		return 0;
-	while (!busy && fgets(line, sizeof line, f)) {
+	while (!found && fgets(line, sizeof line, f)) {
 		char *save = NULL, *tok = strtok_r(line, " ", &save);
 
 		for (int i = 0; tok && i < 4; i++)
@@ -313,8 +310,15 @@ int mount_point_busy(const char *path)
 		if (!tok)
 			continue;
 		unescape(tok);
-		busy = strcmp(tok, real) == 0;
+		found = strcmp(tok, real) == 0;
 	}
 	fclose(f);
-	return busy;
+	return found;
+}
+
+int mount_point_busy(const char *path)
+{
+	char real[PATH_MAX];
+
+	return realpath(path, real) && mount_table_has(real);
 }

@@ -63,5 +63,9 @@ void fuse_ops_teardown(struct mount *m);
 
 /* Is PATH already a mount point? (reads /proc/self/mountinfo) */
 int mount_point_busy(const char *path);
+/* Is the canonical path REAL a mount point?  Unlike mount_point_busy it
+ * touches nothing at REAL, so it also answers for a dead FUSE mount,
+ * where realpath() fails with ENOTCONN. */
+int mount_table_has(const char *real);
 
 #endif

@@ -704,6 +704,88 @@ static inline int fx_sh(int timeout_s, char **out, const char *fmt, ...)
 	return rc;
 }
 
+/* ---- the daemon's processes ------------------------------------------- */
+
+/* The parent pid in /proc/PID/stat, or -1 when PID is gone. */
+static inline pid_t fx_ppid(pid_t pid)
+{
+	char *st = fx_slurp(fx_fmt("/proc/%d/stat", (int)pid), NULL);
+	char *rp = st ? strrchr(st, ')') : NULL; /* comm may hold spaces */
+	int ppid = -1;
+	if (rp && sscanf(rp + 1, " %*c %d", &ppid) != 1)
+		ppid = -1;
+	free(st);
+	return (pid_t)ppid;
+}
+
+/* The children of PARENT (SAME_EXE: only those running PARENT's
+ * executable, i.e. forked, not exec'd), up to MAX in OUT; how many.
+ * Scans /proc, so it also answers once PARENT is gone. */
+static inline int fx_children(pid_t parent, int same_exe, pid_t *out,
+			      int max)
+{
+	char exe[PATH_MAX] = "", cexe[PATH_MAX];
+	ssize_t n = readlink(fx_fmt("/proc/%d/exe", (int)parent), exe,
+			     sizeof exe - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int found = 0;
+	while (d && (e = readdir(d)) && found < max) {
+		pid_t pid = (pid_t)atoi(e->d_name);
+		if (pid <= 0 || fx_ppid(pid) != parent)
+			continue;
+		n = readlink(fx_fmt("/proc/%d/exe", (int)pid), cexe,
+			     sizeof cexe - 1);
+		cexe[n > 0 ? n : 0] = '\0';
+		if (!same_exe || strcmp(cexe, exe) == 0)
+			out[found++] = pid;
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* What serves the mounts: the daemon's workers (one per backend,
+ * docs/isolation.md), or the daemon itself should it have none. */
+static inline int fx_serving_pids(pid_t *out, int max)
+{
+	int n = fx.pid ? fx_children(fx.pid, 1, out, max) : 0;
+	if (n == 0 && fx.pid && max > 0)
+		out[n++] = fx.pid;
+	return n;
+}
+
+/* A "kB" field of /proc/PID/status (VmHWM, VmRSS), or -1. */
+static inline long fx_status_kib(pid_t pid, const char *field)
+{
+	char line[256];
+	FILE *f = fopen(fx_fmt("/proc/%d/status", (int)pid), "r");
+	long v = -1;
+	size_t fl = strlen(field);
+	while (f && fgets(line, sizeof line, f))
+		if (!strncmp(line, field, fl) && line[fl] == ':')
+			v = strtol(line + fl + 1, NULL, 10);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/* FIELD summed over what serves the mounts: for VmHWM, a bound on the
+ * peak memory of the daemon's work (the supervisor holds no buffers). */
+static inline long fx_serving_kib(const char *field)
+{
+	pid_t p[FX_MAX_MOUNTS];
+	int n = fx_serving_pids(p, FX_MAX_MOUNTS);
+	long sum = -1;
+	for (int i = 0; i < n; i++) {
+		long v = fx_status_kib(p[i], field);
+		if (v >= 0)
+			sum = (sum < 0 ? 0 : sum) + v;
+	}
+	return sum;
+}
+
 /* ---- the daemon -------------------------------------------------------- */
 
 static inline const struct fx_backend *fx_pick_backend(void)

@@ -188,7 +188,7 @@ MOUNT_TEST(objects, large_sequential_write_keeps_daemon_memory_bounded,
 	const long limit_mib = 64 + (16 + 4) * 8;
 	const struct fx_mount m[] = { { "cluster_storage", "cluster", NULL } };
 	fx_start(NULL, m, 1);
-	long base = vm_kib(fx.pid, "VmHWM");
+	long base = fx_serving_kib("VmHWM");
 
 	uint64_t *b = malloc(chunk);
 	cr_assert(b);
@@ -203,13 +203,13 @@ MOUNT_TEST(objects, large_sequential_write_keeps_daemon_memory_bounded,
 	}
 	int cerr = close(fd) < 0 ? errno : 0;
 	double tw = now_s() - t0;
-	long hwm_write = vm_kib(fx.pid, "VmHWM");
+	long hwm_write = fx_serving_kib("VmHWM");
 	free(b);
 
 	t0 = now_s();
 	const char *bad = werr || cerr ? NULL : check_pattern(M("big"), size, 42);
 	double tr = now_s() - t0;
-	long hwm_read = vm_kib(fx.pid, "VmHWM");
+	long hwm_read = fx_serving_kib("VmHWM");
 	/* gigabytes stay out of the server's data directory, pass or fail */
 	(void)unlink(M("big"));
 	FX_ASSERT(!werr, "write at %zu of %zu: %s", off - chunk, size,

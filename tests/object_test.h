@@ -197,21 +197,6 @@ static void remount(void)
 	fx_launch(NULL);
 }
 
-static long vm_kib(pid_t pid, const char *field)
-{
-	char path[64], line[256];
-	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-	FILE *f = fopen(path, "r");
-	long v = -1;
-	size_t fl = strlen(field);
-	while (f && fgets(line, sizeof line, f))
-		if (!strncmp(line, field, fl) && line[fl] == ':')
-			v = strtol(line + fl + 1, NULL, 10);
-	if (f)
-		fclose(f);
-	return v;
-}
-
 static double now_s(void)
 {
 	struct timespec ts;

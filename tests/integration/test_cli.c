@@ -383,7 +383,21 @@ MOUNT_TEST(cli, sigkill_leaves_no_dead_mount_behind)
 
 /* ---- daemon mode ------------------------------------------------------- */
 
-/* The pid of the process whose command line names our config, or 0. */
+/* Does PID's command line name our config? */
+static int names_conf(pid_t pid)
+{
+	size_t n;
+	char *cmd = fx_slurp(fx_fmt("/proc/%d/cmdline", (int)pid), &n);
+	int found = 0;
+	for (size_t i = 0; cmd && i < n && !found; i += strlen(cmd + i) + 1)
+		found = !strcmp(cmd + i, fx.conf);
+	free(cmd);
+	return found;
+}
+
+/* The pid of the daemon serving our config, or 0: the process whose
+ * command line names it, but not one of its workers (forked children with
+ * the same command line, docs/isolation.md). */
 static pid_t find_daemon(void)
 {
 	DIR *d = opendir("/proc");
@@ -391,14 +405,8 @@ static pid_t find_daemon(void)
 	pid_t found = 0;
 	while (d && (e = readdir(d)) && !found) {
 		pid_t pid = (pid_t)atoi(e->d_name);
-		if (pid <= 0)
-			continue;
-		size_t n;
-		char *cmd = fx_slurp(fx_fmt("/proc/%d/cmdline", pid), &n);
-		for (size_t i = 0; cmd && i < n; i += strlen(cmd + i) + 1)
-			if (!strcmp(cmd + i, fx.conf))
-				found = pid;
-		free(cmd);
+		if (pid > 0 && names_conf(pid) && !names_conf(fx_ppid(pid)))
+			found = pid;
 	}
 	if (d)
 		closedir(d);

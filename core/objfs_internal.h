@@ -238,6 +238,12 @@ int stage_upload(struct objfs *fs, struct ofile *of);
 int upload_settle_meta(struct objfs *fs, struct ofile *of);
 
 /* objfs_read.c */
+/* LEN bytes of the version ETAG of KEY at OFF (within its size): the count,
+ * or -errno; -ESTALE when the store gave fewer, since a version does not
+ * shrink (a store may answer 416 for a range past the end of a newer,
+ * shorter version before it checks If-Match). */
+ssize_t objfs_get_version(struct objfs *fs, const char *key, uint64_t off,
+			  char *buf, size_t len, const char *etag);
 ssize_t ra_read(struct objfs *fs, struct ofile *of, char *buf, size_t len,
 		uint64_t off);
 void ra_drop(struct objfs *fs, struct ofile *of);

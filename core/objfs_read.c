@@ -20,6 +20,24 @@ struct chunk_job {
 	char etag[SCOPEFS_ETAG_MAX];
 };
 
+ssize_t objfs_get_version(struct objfs *fs, const char *key, uint64_t off,
+			  char *buf, size_t len, const char *etag)
+{
+	ssize_t n;
+
+	host_clear_error();
+	n = fs->o->get(fs->pm, key, off, buf, len, etag);
+	if (n < 0)
+		return objfs_fail(fs, "get", key, (int)n);
+	if ((size_t)n < len && etag && etag[0]) {
+		log_info("%s: get '%s': %zd bytes at %llu where its version has "
+			 "%zu: it changed under an open file", fs->p.label, key,
+			 n, (unsigned long long)off, len);
+		return -ESTALE;
+	}
+	return n;
+}
+
 static void chunk_load(struct job *j)
 {
 	struct ra_chunk *c = (struct ra_chunk *)j;
@@ -28,10 +46,7 @@ static void chunk_load(struct job *j)
 	struct objfs *fs = cj->fs;
 	ssize_t n;
 
-	host_clear_error();
-	n = fs->o->get(fs->pm, cj->key, c->off, c->buf, c->len, cj->etag);
-	if (n < 0)
-		objfs_fail(fs, "get", cj->key, (int)n);
+	n = objfs_get_version(fs, cj->key, c->off, c->buf, c->len, cj->etag);
 	pthread_mutex_lock(&of->lock);
 	c->got = n < 0 ? 0 : (size_t)n;
 	c->state = n < 0 ? (int)n : 2;
@@ -159,10 +174,7 @@ static ssize_t direct(struct objfs *fs, struct ofile *of, char *buf,
 	snprintf(key, sizeof key, "%s", of->path);
 	snprintf(etag, sizeof etag, "%s", of->etag);
 	ofile_unlock(of);
-	host_clear_error();
-	n = fs->o->get(fs->pm, key, off, buf, len, etag);
-	if (n < 0)
-		objfs_fail(fs, "get", key, (int)n);
+	n = objfs_get_version(fs, key, off, buf, len, etag);
 	pthread_mutex_lock(&of->lock);
 	return n;
 }

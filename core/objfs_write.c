@@ -341,14 +341,9 @@ static int download(struct objfs *fs, struct ofile *of, int fd)
 		size_t want = size - off < chunk ? size - off : chunk;
 		ssize_t n;
 
-		host_clear_error();
-		n = fs->o->get(fs->pm, of->path, off, buf, want, of->etag);
-		if (n < 0) {
-			r = objfs_fail(fs, "get", of->path, (int)n);
-			break;
-		}
-		if (n == 0) {
-			r = -EIO; /* shorter than its size: it changed */
+		n = objfs_get_version(fs, of->path, off, buf, want, of->etag);
+		if (n <= 0) {
+			r = n < 0 ? (int)n : -ESTALE; /* shorter: it changed */
 			break;
 		}
 		r = pwrite_all(fd, buf, (size_t)n, off);

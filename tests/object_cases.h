@@ -346,6 +346,44 @@ MOUNT_TEST(objects, two_daemons_on_one_prefix_see_each_others_writes,
 #undef MB
 }
 
+/* An open file whose object the other daemon replaces by a shorter
+ * version: a later read of the old version's range is an error (ESTALE,
+ * the store's "not that version"), never a silent end of file, which a
+ * reader would take for the whole file.  Some servers answer 416 for
+ * the range before they look at If-Match. */
+MOUNT_TEST(objects, a_read_after_the_other_daemon_shortened_the_file_fails,
+	   .timeout = 120)
+{
+	need_object_backend();
+	const struct fx_mount m[] = { { "a", "cluster", NULL } };
+	fx_start(NULL, m, 1);
+	snprintf(daemon_b.mnt, sizeof daemon_b.mnt, "%s/mnt/b", fx.dir);
+	snprintf(daemon_b.log, sizeof daemon_b.log, "%s/daemon-b.log", fx.dir);
+	mkdir(daemon_b.mnt, 0755);
+	char conf[PATH_MAX];
+	snprintf(conf, sizeof conf, "%s/b.conf", fx.dir);
+	write_config(conf, daemon_b.mnt, fx_server_port(fx.backend), NULL);
+	start_daemon_b(&daemon_b, conf);
+
+	/* past the first readahead chunk (8 MiB), so the tail is read later */
+	const size_t size = 12 << 20;
+	put_pattern(fx_mpath(0, "f"), size, 7);
+	int fd = FX_OK(open(fx_mpath(0, "f"), O_RDONLY));
+	char head[4096], tail[4096];
+	FX_ASSERT(read(fd, head, sizeof head) == (ssize_t)sizeof head,
+		  "read: %s", fx_errname(errno));
+	FX_OK(fx_write_file(fx_fmt("%s/f", daemon_b.mnt), "short", 5, 0644));
+	errno = 0;
+	ssize_t n = pread(fd, tail, sizeof tail, (off_t)size - (1 << 19));
+	int e = errno;
+	close(fd);
+	FX_ASSERT(n < 0 && e == ESTALE, "a read of the last 512 KiB of a "
+		  "12 MiB file the other daemon had cut to 5 bytes: expected "
+		  "ESTALE, saw %zd %s", n, n < 0 ? fx_errname(e) : "bytes");
+	expect_text(fx_mpath(0, "f"), "short"); /* and the next open sees it */
+	stop_daemon_b(&daemon_b);
+}
+
 /* A server of the test's own (server_k), on its own port and data
  * directory, that the test may stop, kill and restart; the mount uses it. */
 static void start_own_server(int *port, char data[PATH_MAX])

@@ -9,6 +9,11 @@
  *
  * The directory moves (rename) only in the opt-in case at the end.
  *
+ * Two workers of one mount never write one name at the same time: their
+ * writes would meet in the one open file of that mount, and the first
+ * close would publish a mix of both, as two writers of one file do on
+ * any filesystem.  That is not contention between machines.
+ *
  * Every version a worker writes describes itself: a header naming writer,
  * sequence and length, then bytes derived from those.  A reader checks
  * what it got against the header, so any version is right and any mix is
@@ -16,6 +21,7 @@
  * readahead window is 1 MiB), so a reader between two of them sees an
  * overwrite land.
  */
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <dirent.h>
 #include "mount_fixture.h"
@@ -168,6 +174,12 @@ static void worker(int w, const char *mnt, int renames)
 		if (what < 4) { /* write a whole version */
 			size_t len = sizes[(rng >> 24) % 3];
 			make_version(buf, len, w, i);
+			/* one writer of NAME per mount at a time (the top) */
+			int lk = open(fx_fmt("%s/writer-%d-%d.lock", fx.dir,
+					     w % 2, name),
+				      O_RDWR | O_CREAT, 0600);
+			if (lk < 0 || flock(lk, LOCK_EX) < 0)
+				_exit(3);
 			__atomic_add_fetch(busy, 1, __ATOMIC_SEQ_CST);
 			__atomic_add_fetch(&begun[w % 2][0][name], 1,
 					   __ATOMIC_SEQ_CST);
@@ -181,6 +193,7 @@ static void worker(int w, const char *mnt, int renames)
 					err = errno;
 			}
 			__atomic_sub_fetch(busy, 1, __ATOMIC_SEQ_CST);
+			close(lk);
 		} else if (what < 8) {
 			err = read_and_check(t, p, buf, scratch, cap, busy,
 					     &begun[w % 2][0][name]);
@@ -251,15 +264,19 @@ static void run_contention(int renames)
 		if (pid[w] == 0)
 			worker(w, w % 2 ? daemon_b.mnt : fx.mnt[0], renames);
 	}
-	int hung = 0;
+	int hung = 0, broke = 0;
 	for (int w = 0; w < WORKERS; w++) {
 		int status;
 		if (!fx_wait_timeout(pid[w], &status, 240000)) {
 			kill(pid[w], SIGKILL);
 			waitpid(pid[w], &status, 0);
 			hung++;
+		} else if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+			broke++; /* out of memory, or its writer lock failed */
 		}
 	}
+	FX_ASSERT(!broke, "expected every worker to exit 0, saw %d that did "
+		  "not", broke);
 	FX_ASSERT(!hung, "expected the workers to end, saw %d of them stuck "
 		  "after 240 s", hung);
 	int status;

@@ -204,6 +204,10 @@ struct fx {
 	int stopped;        /* fx_stop ran: status and problem are valid */
 	int status;         /* waitpid status of the daemon */
 	char problem[PATH_MAX + 256]; /* what went wrong stopping, or "" */
+	/* In a process the test forked: a failure is printed and ends that
+	 * process with status 1, for the test to assert on (Criterion's
+	 * own reporting belongs to the test's process). */
+	int in_worker;
 };
 
 /* One fixture per test process (Criterion forks one per test). */
@@ -255,6 +259,13 @@ static inline void fx_on_failure(void)
 #define FX_FAIL(...)                                                         \
 	do {                                                                 \
 		fx_on_failure();                                             \
+		if (fx.in_worker) {                                          \
+			fprintf(stderr, "process %d: %s:%d: ", (int)getpid(),\
+				__FILE__, __LINE__);                         \
+			fprintf(stderr, __VA_ARGS__);                        \
+			fputc('\n', stderr);                                 \
+			_exit(1);                                            \
+		}                                                            \
 		cr_assert_fail(__VA_ARGS__);                                 \
 	} while (0)
 

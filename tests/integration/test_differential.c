@@ -201,6 +201,7 @@ struct run {
 	int stage;                 /* write_mode = stage (object stores) */
 	unsigned long long fixed_seed;
 	int obj_ops, obj_every;    /* defaults on an object store */
+	int workers;               /* >1: that many sequences at once */
 };
 
 struct diff {
@@ -1671,8 +1672,9 @@ static void play_sequence(struct diff *d, const char *sub,
 			compare_tree(d, sub);
 			compare_slots(d);
 		}
-		if (last || (d->remount_every &&
-			     (d->step + 1) % d->remount_every == 0))
+		if (d->run->workers < 2 &&
+		    (last || (d->remount_every &&
+			      (d->step + 1) % d->remount_every == 0)))
 			restart_and_compare(d);
 	}
 	refresh(d);
@@ -1694,6 +1696,52 @@ static unsigned long long fresh_seed(void)
 	uint64_t x = (uint64_t)ts.tv_sec * 1000000007ull ^
 		     (uint64_t)ts.tv_nsec ^ (uint64_t)getpid() << 32;
 	return x % 1000000000000ull; /* short enough to type */
+}
+
+/* RUN's workers at once, each its own sequence in a directory of its
+ * own (the even ones of fixed seeds, the odd ones of fresh ones), in a
+ * process of its own: the ops of one never touch the names of another,
+ * so each must still agree with its reference while the daemon serves
+ * them all together.  Then the whole tree across a restart. */
+static void play_at_once(struct diff *d, unsigned long long fresh)
+{
+	pid_t pid[16];
+	int n = d->run->workers < 16 ? d->run->workers : 16, failed = 0;
+	fflush(NULL);
+	for (int w = 0; w < n; w++) {
+		pid[w] = fork();
+		FX_ASSERT(pid[w] >= 0, "fork: %s", strerror(errno));
+		if (pid[w] == 0) {
+			char sub[16]; /* not fx_fmt's: it is reused */
+			snprintf(sub, sizeof sub, "w%d", w);
+			fx.in_worker = 1;
+			play_sequence(d, sub,
+				      (w % 2 ? fresh : d->run->fixed_seed) +
+					      (unsigned long long)w);
+			close_slots(d);
+			fflush(NULL);
+			_exit(0);
+		}
+	}
+	for (int w = 0; w < n; w++) {
+		int status;
+		if (!fx_wait_timeout(pid[w], &status, 600000)) {
+			kill(pid[w], SIGKILL);
+			waitpid(pid[w], &status, 0);
+		}
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			fprintf(stderr, "differential (%s, %s): sequence w%d "
+				"(seed %llu) ended %s\n", fx.backend->name,
+				d->label, w, (w % 2 ? fresh : d->run->fixed_seed) +
+						     (unsigned long long)w,
+				fx_status_str(status));
+			failed++;
+		}
+	}
+	FX_ASSERT(!failed, "%d of %d sequences played at once disagreed "
+		  "with their reference or did not end (above, and the "
+		  "daemon's log)", failed, n);
+	restart_and_compare(d);
 }
 
 static void run_differential(const struct run *run)
@@ -1760,17 +1808,29 @@ static void run_differential(const struct run *run)
 	cr_assert(d.wbuf);
 
 	unsigned long long fresh = fresh_seed();
-	fprintf(stderr, "differential (%s, %s): fixed seed %llu, then fresh "
-		"seed %llu (replay: SCOPEFS_SEED=%llu); %d ops each, trees "
-		"compared every %d, the daemon restarted every %d and after "
-		"each%s%s%s\n", fx.backend->name, d.label, run->fixed_seed,
-		fresh, fresh, d.nops, d.every, d.remount_every,
-		getenv("SCOPEFS_DIFF_SKIP") ? "; skipping " : "",
-		getenv("SCOPEFS_DIFF_SKIP") ? getenv("SCOPEFS_DIFF_SKIP") : "",
-		obj ? "; object store: refusals modelled (see the top of "
-		      "test_differential.c)" : "");
-	play_sequence(&d, "fixed", run->fixed_seed);
-	play_sequence(&d, "fresh", fresh);
+	if (run->workers > 1) {
+		fprintf(stderr, "differential (%s, %s): %d sequences at once, "
+			"of seeds %llu + even w and %llu + odd w (replay: "
+			"SCOPEFS_SEED=%llu); %d ops each, trees compared every "
+			"%d, the daemon restarted at the end\n",
+			fx.backend->name, d.label, run->workers, run->fixed_seed,
+			fresh, fresh, d.nops, d.every);
+		play_at_once(&d, fresh);
+	} else {
+		fprintf(stderr, "differential (%s, %s): fixed seed %llu, then "
+			"fresh seed %llu (replay: SCOPEFS_SEED=%llu); %d ops "
+			"each, trees compared every %d, the daemon restarted "
+			"every %d and after each%s%s%s\n", fx.backend->name,
+			d.label, run->fixed_seed, fresh, fresh, d.nops, d.every,
+			d.remount_every,
+			getenv("SCOPEFS_DIFF_SKIP") ? "; skipping " : "",
+			getenv("SCOPEFS_DIFF_SKIP") ? getenv("SCOPEFS_DIFF_SKIP")
+						    : "",
+			obj ? "; object store: refusals modelled (see the top "
+			      "of test_differential.c)" : "");
+		play_sequence(&d, "fixed", run->fixed_seed);
+		play_sequence(&d, "fresh", fresh);
+	}
 
 	free(d.wbuf);
 	for (int s = 0; s < 2; s++) {
@@ -1789,23 +1849,27 @@ TestSuite(differential, .fini = fx_teardown, .timeout = 900);
 	}
 
 /* Fields after the name: mount keys, writeback_cache, write_mode stage,
- * the fixed seed (each run its own), and on an object store the default
- * op count and check interval. */
+ * the fixed seed (each run its own), on an object store the default op
+ * count and check interval, and the sequences played at once. */
 DIFFERENTIAL(random_ops_match_a_native_directory,
-	     NULL, WB_AUTO, 0, 20240611, 800, 5)
+	     NULL, WB_AUTO, 0, 20240611, 800, 5, 1)
 /* Local: the writeback cache is on by default, so this is the run
  * without it; object stores and nfs skip it (the defaults run is that). */
 DIFFERENTIAL(random_ops_match_without_writeback_cache,
-	     NULL, WB_NO, 0, 20240612, 800, 5)
+	     NULL, WB_NO, 0, 20240612, 800, 5, 1)
 /* Object stores and nfs: the writeback cache is off by default (local
  * skips; object stores refuse it). */
 DIFFERENTIAL(random_ops_match_with_writeback_cache,
-	     NULL, WB_YES, 0, 20240613, 800, 5)
+	     NULL, WB_YES, 0, 20240613, 800, 5, 1)
 DIFFERENTIAL(random_ops_match_with_cache_ttl_0,
-	     "cache_ttl = 0\n", WB_AUTO, 0, 20240614, 400, 20)
+	     "cache_ttl = 0\n", WB_AUTO, 0, 20240614, 400, 20, 1)
 /* Object stores: every file staged in cache_dir instead of streamed. */
 DIFFERENTIAL(random_ops_match_with_write_mode_stage,
-	     NULL, WB_AUTO, 1, 20240615, 800, 5)
+	     NULL, WB_AUTO, 1, 20240615, 800, 5, 1)
+/* Four sequences at once, each in its own directory: the daemon's
+ * locks, caches and pool under concurrent callers. */
+DIFFERENTIAL(random_ops_in_four_directories_at_once_match,
+	     NULL, WB_AUTO, 0, 20240616, 800, 5, 4)
 
 /* ---- going back into streamed data (object stores) --------------------- */
 

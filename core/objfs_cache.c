@@ -257,6 +257,16 @@ void cache_unlist_parent(struct cache *c, const char *path)
 	pthread_mutex_unlock(&c->lock);
 }
 
+void cache_set_etag(struct cache *c, const char *path, const char *etag)
+{
+	struct centry *e;
+
+	pthread_mutex_lock(&c->lock);
+	if ((e = *find(c, path, hash_str(path))))
+		snprintf(e->etag, sizeof e->etag, "%s", etag ? etag : "");
+	pthread_mutex_unlock(&c->lock);
+}
+
 void cache_drop(struct cache *c, const char *path)
 {
 	struct centry **pp, *e;

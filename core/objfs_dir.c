@@ -670,8 +670,10 @@ static int move_tree(struct objfs *fs, const char *from, const char *to)
 		}
 		struct scopefs_object_attr a = {0};
 		r = move_key(fs, m.keys[i], dst, &a);
-		if (r == 0) /* before ofiles_rename: still the old name */
+		if (r == 0) { /* before the renames: still the old name */
 			ofile_set_etag(fs, m.keys[i], a.etag);
+			cache_set_etag(&fs->cache, m.keys[i], a.etag);
+		}
 		if (r < 0)
 			log_error("%s: rename of directory '%s' to '%s' "
 				  "stopped after %zu of %zu objects",

@@ -67,6 +67,10 @@ int cache_take_head(struct cache *c, const char *path, double within,
 void cache_drop(struct cache *c, const char *path);
 /* Drop PATH and everything below it. */
 void cache_drop_tree(struct cache *c, const char *path);
+/* The object under PATH was rewritten by a copy: its entry, if any, now
+ * has the copy's ETAG (stores give a copy a new one: GCS and Azure
+ * always), or a conditional read of it would fail as stale. */
+void cache_set_etag(struct cache *c, const char *path, const char *etag);
 /* Entries below FROM/ become entries below TO/ (a directory moved). */
 void cache_move_tree(struct cache *c, const char *from, const char *to);
 /* Forget that the parent of PATH was listed in full (a child changed). */

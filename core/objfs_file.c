@@ -597,9 +597,20 @@ int objfs_truncate(void *mnt, const char *path, void *fh, off_t size)
 	return r;
 }
 
+/* A reader's close stores nothing: the file's one open state may hold a
+ * writer's bytes half-way, which that writer's own close stores whole.
+ * (O_RDONLY with O_CREAT or O_TRUNC may have changed the file itself.) */
+static int reader(const struct ofh *h)
+{
+	return (h->flags & O_ACCMODE) == O_RDONLY &&
+	       !(h->flags & (O_CREAT | O_TRUNC));
+}
+
 int objfs_flush(void *mnt, void *fh)
 {
-	return ofile_sync(mnt, ((struct ofh *)fh)->of);
+	struct ofh *h = fh;
+
+	return reader(h) ? 0 : ofile_sync(mnt, h->of);
 }
 
 int objfs_fsync(void *mnt, void *fh, int datasync)
@@ -612,7 +623,7 @@ int objfs_release(void *mnt, void *fh)
 {
 	struct objfs *fs = mnt;
 	struct ofh *h = fh;
-	int r = ofile_sync(fs, h->of);
+	int r = reader(h) ? 0 : ofile_sync(fs, h->of);
 
 	ofile_put(fs, h->of);
 	free(h);

@@ -384,6 +384,47 @@ MOUNT_TEST(objects, a_read_after_the_other_daemon_shortened_the_file_fails,
 	stop_daemon_b(&daemon_b);
 }
 
+/* A reader's close on the machine where a writer is half-way through a
+ * file publishes nothing: the other machine still reads the old version,
+ * then the writer's whole one after the writer's close. */
+MOUNT_TEST(objects, a_readers_close_does_not_publish_a_writer_half_way,
+	   .timeout = 120)
+{
+	need_object_backend();
+	const struct fx_mount m[] = { { "a", "cluster", NULL } };
+	fx_start(NULL, m, 1);
+	snprintf(daemon_b.mnt, sizeof daemon_b.mnt, "%s/mnt/b", fx.dir);
+	snprintf(daemon_b.log, sizeof daemon_b.log, "%s/daemon-b.log", fx.dir);
+	mkdir(daemon_b.mnt, 0755);
+	char conf[PATH_MAX];
+	snprintf(conf, sizeof conf, "%s/b.conf", fx.dir);
+	write_config(conf, daemon_b.mnt, fx_server_port(fx.backend),
+		     "cache_ttl = 0\n");
+	start_daemon_b(&daemon_b, conf);
+	const char *fa = fx_mpath(0, "f"), *fb = fx_fmt("%s/f", daemon_b.mnt);
+	char fbuf[PATH_MAX];
+	snprintf(fbuf, sizeof fbuf, "%s", fb);
+
+	FX_OK(fx_write_file(fa, "old version", 11, 0644));
+	int w = FX_OK(open(fa, O_WRONLY | O_TRUNC));
+	static char half[1 << 20];
+	memset(half, 'n', sizeof half);
+	FX_ASSERT(write_all(w, half, sizeof half) == 0, "write: %s",
+		  fx_errname(errno));
+	int r = FX_OK(open(fa, O_RDONLY));
+	char b[64];
+	FX_ASSERT(read(r, b, sizeof b) >= 0, "read: %s", fx_errname(errno));
+	FX_OK(close(r));
+	expect_text(fbuf, "old version"); /* not 1 MiB of 'n', not empty */
+	FX_OK(close(w));
+	struct stat st;
+	FX_OK(stat(fbuf, &st));
+	FX_ASSERT(st.st_size == (off_t)sizeof half, "after the writer's "
+		  "close, B sees %lld bytes, expected %zu",
+		  (long long)st.st_size, sizeof half);
+	stop_daemon_b(&daemon_b);
+}
+
 /* A server of the test's own (server_k), on its own port and data
  * directory, that the test may stop, kill and restart; the mount uses it. */
 static void start_own_server(int *port, char data[PATH_MAX])

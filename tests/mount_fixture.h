@@ -77,7 +77,10 @@
 extern char **environ;
 
 #define FX_MAX_MOUNTS 8
-#define FX_MOUNT_TIMEOUT_MS 10000
+/* A bound on hangs, not on speed: a mount takes well under a second, but
+ * an object store's probe may wait behind another test's 2 GiB upload on
+ * a loaded 2-core machine (seen: over 10 s on the GCS emulator). */
+#define FX_MOUNT_TIMEOUT_MS 60000
 #define FX_STOP_TIMEOUT_MS 10000
 
 /* ---- backends ---------------------------------------------------------- */

@@ -45,6 +45,9 @@ struct az_config {
 	enum az_auth_mode auth;
 	char *account_key;   /* base64, as the portal shows it */
 	char *sas_token;     /* without the leading '?' */
+	int secret_inline;   /* the file holds account_key or sas_token */
+	char *key_file;      /* account_key_file, for messages */
+	char *sas_file;      /* sas_token_file, likewise */
 	char *msi_endpoint;  /* NULL: the instance metadata service */
 	char *msi_client_id;
 	struct http_config http;

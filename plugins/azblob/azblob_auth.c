@@ -70,11 +70,15 @@ struct az_auth *az_auth_open(const struct az_config *cfg,
 		a->key = b64_decode(cfg->account_key, &a->keylen);
 		if (!a->key)
 			goto fail_oom;
-		snprintf(a->source, sizeof a->source, "account key");
+		snprintf(a->source, sizeof a->source, "account key%s%.120s",
+			 cfg->key_file ? " from " : "",
+			 cfg->key_file ? cfg->key_file : "");
 		break;
 	case AZ_AUTH_SAS:
 		a->sas = cfg->sas_token;
-		snprintf(a->source, sizeof a->source, "SAS token");
+		snprintf(a->source, sizeof a->source, "SAS token%s%.120s",
+			 cfg->sas_file ? " from " : "",
+			 cfg->sas_file ? cfg->sas_file : "");
 		break;
 	default:
 		a->token = msi_open(cfg, http, why, sizeof why);

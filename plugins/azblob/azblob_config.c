@@ -46,12 +46,31 @@ static int container_ok(const char *s)
 	       s[0] != '-' && s[n - 1] != '-' && !strstr(s, "--");
 }
 
+/* Each also as NAME_file, read from a file. */
+static const char *const secrets[] = { "account_key", "sas_token", NULL };
+
 int az_config_key(struct az_config *c, const char *key, const char *value)
 {
 	const struct scopefs_host *h = c->host;
+	const char *name;
+	char *secret;
 	unsigned long u;
 	int rc;
 
+	if ((rc = ck_secret_key_file(h, key, value, secrets, &name,
+				     &secret)) <= 0) {
+		int inline_before = c->secret_inline;
+		if (rc < 0)
+			return rc;
+		rc = az_config_key(c, name, secret);
+		secret_free(secret);
+		c->secret_inline = inline_before; /* not in this file */
+		if (rc < 0)
+			return rc;
+		return ck_str(h, strcmp(name, "sas_token") == 0 ? &c->sas_file
+							      : &c->key_file,
+			      value);
+	}
 	if ((rc = ck_http_key(h, &c->http, key, value)) <= 0)
 		return rc;
 	if (strcmp(key, "account") == 0) {
@@ -90,11 +109,14 @@ int az_config_key(struct az_config *c, const char *key, const char *value)
 			return -EINVAL;
 		}
 		free(k);
+		c->secret_inline = 1;
 		return ck_str(h, &c->account_key, value);
 	}
-	if (strcmp(key, "sas_token") == 0)
+	if (strcmp(key, "sas_token") == 0) {
+		c->secret_inline = 1;
 		return ck_str(h, &c->sas_token, value[0] == '?' ? value + 1
 							      : value);
+	}
 	if (strcmp(key, "msi_client_id") == 0)
 		return ck_str(h, &c->msi_client_id, value);
 	if (strcmp(key, "list_page") == 0) {
@@ -127,10 +149,9 @@ static int from_env(const struct scopefs_host *h, char **slot,
 int az_config_complete(struct az_config *c)
 {
 	const struct scopefs_host *h = c->host;
-	int file_secret = c->account_key || c->sas_token;
 	int rc;
 
-	if (file_secret &&
+	if (c->secret_inline &&
 	    (rc = ck_secret_file(h, c->account_key ? "account_key"
 						   : "sas_token")) < 0)
 		return rc;
@@ -195,5 +216,7 @@ void az_config_free(struct az_config *c)
 	free(c->msi_client_id);
 	secret_free(c->account_key);
 	secret_free(c->sas_token);
+	free(c->key_file);
+	free(c->sas_file);
 	memset(c, 0, sizeof *c);
 }

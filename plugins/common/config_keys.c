@@ -4,10 +4,12 @@
 #include "objkey.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int ck_str(const struct scopefs_host *h, char **slot, const char *value)
 {
@@ -193,4 +195,106 @@ int ck_secret_file(const struct scopefs_host *h, const char *what)
 	if (!h->config_file)
 		return 0; /* keys given without a file (embedding, tests) */
 	return ck_secret_path(h, h->config_file, what);
+}
+
+enum { SECRET_MAX = 64 * 1024 };
+
+/* The secret WHAT from PATH, as ck_secret_key_file says. */
+static int read_secret(const struct scopefs_host *h, const char *what,
+		       const char *path, char **out)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0;
+	int fd, rc = 0;
+
+	/* followed: a Kubernetes secret is a symlink into ..data/ */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0 ||
+	    fstat(fd, &st) < 0) {
+		h->set_error(h, "cannot read %s from %s: %s", what, path,
+			     strerror(errno));
+		rc = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		h->set_error(h, "%s, which should hold %s, is not a regular "
+			     "file", path, what);
+		rc = -EINVAL;
+		goto out;
+	}
+	if (st.st_mode & (S_IRGRP | S_IROTH | S_IWGRP | S_IWOTH)) {
+		h->set_error(h, "%s holds %s but has mode %04o, open to group "
+			     "or others; chmod 600 it (Kubernetes: "
+			     "defaultMode: 0400)", path, what,
+			     (unsigned)(st.st_mode & 07777));
+		rc = -EACCES;
+		goto out;
+	}
+	if (st.st_size > SECRET_MAX || !(buf = malloc(SECRET_MAX + 1))) {
+		h->set_error(h, st.st_size > SECRET_MAX
+				 ? "%s, which should hold %s, is larger than "
+				   "64 KiB" : "out of memory", path, what);
+		rc = st.st_size > SECRET_MAX ? -EFBIG : -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf + len, SECRET_MAX + 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			h->set_error(h, "cannot read %s from %s: %s", what,
+				     path, strerror(errno));
+			rc = -errno;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > SECRET_MAX) {
+			h->set_error(h, "%s, which should hold %s, is larger "
+				     "than 64 KiB", path, what);
+			rc = -EFBIG;
+			goto out;
+		}
+	}
+	buf[len] = '\0';
+	if (len && buf[len - 1] == '\n')
+		buf[--len] = '\0';
+	if (len && buf[len - 1] == '\r')
+		buf[--len] = '\0';
+	if (len == 0 || strlen(buf) != len || strchr(buf, '\n')) {
+		h->set_error(h, "%s should hold %s on one line, and %s", path,
+			     what, len == 0 ? "is empty"
+			     : strlen(buf) != len ? "has a NUL byte"
+						  : "has several lines");
+		rc = -EINVAL;
+		goto out;
+	}
+	*out = buf;
+	buf = NULL;
+out:
+	if (buf) {
+		explicit_bzero(buf, SECRET_MAX + 1);
+		free(buf);
+	}
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+int ck_secret_key_file(const struct scopefs_host *h, const char *key,
+		       const char *value, const char *const *secrets,
+		       const char **name, char **secret)
+{
+	size_t n = strlen(key), t = strlen("_file");
+
+	if (n <= t || strcmp(key + n - t, "_file") != 0)
+		return 1;
+	for (size_t i = 0; secrets[i]; i++)
+		if (strlen(secrets[i]) == n - t &&
+		    strncmp(key, secrets[i], n - t) == 0) {
+			*name = secrets[i];
+			return read_secret(h, secrets[i], value, secret);
+		}
+	return 1;
 }

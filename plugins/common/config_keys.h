@@ -47,6 +47,17 @@ int ck_secret_file(const struct scopefs_host *h, const char *what);
 int ck_secret_path(const struct scopefs_host *h, const char *path,
 		   const char *what);
 
+/* KEY is "NAME_file" for a NAME of SECRETS (NULL-terminated): the secret
+ * NAME is read from the file VALUE (how secret managers and Kubernetes
+ * deliver them) into *secret, to be freed with secret_free, and *name
+ * points at NAME.  The file must be a regular file that only its owner
+ * may read or write (a Kubernetes secret volume: defaultMode 0400); one
+ * trailing newline is dropped.  1 when KEY is no such key, else 0, or
+ * -errno after set_error. */
+int ck_secret_key_file(const struct scopefs_host *h, const char *key,
+		       const char *value, const char *const *secrets,
+		       const char **name, char **secret);
+
 #pragma GCC visibility pop
 
 #endif

@@ -226,7 +226,9 @@ struct s3_creds *s3_creds_open(const struct s3_config *cfg,
 	switch (c->source) {
 	case SRC_SECTION:
 		snprintf(c->source_text, sizeof c->source_text,
-			 "section keys");
+			 "section keys%s%.120s", cfg->secret_file
+			 ? ", secret_access_key_file " : "",
+			 cfg->secret_file ? cfg->secret_file : "");
 		break;
 	case SRC_ENV:
 		snprintf(c->source_text, sizeof c->source_text,

@@ -93,6 +93,8 @@ static const struct scopefs_plugin plugin = {
 		"0600)\n"
 		"secret_access_key=KEY\n"
 		"session_token=TOKEN\n"
+		"KEY_file=PATH          any of those three read from a file "
+		"(mode 0600 or 0400)\n"
 		"profile=NAME           profile of ~/.aws/credentials "
 		"($AWS_PROFILE, default)\n"
 		"imds_endpoint=URL      EC2 metadata service "

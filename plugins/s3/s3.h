@@ -40,6 +40,8 @@ struct s3_config {
 	char *access_key_id; /* static keys of the section, or NULL */
 	char *secret_access_key;
 	char *session_token;
+	int secret_inline;   /* the file holds secret_access_key or a token */
+	char *secret_file;   /* secret_access_key_file, for messages */
 	char *profile;       /* NULL: $AWS_PROFILE, then "default" */
 	char *imds_endpoint; /* NULL: http://169.254.169.254 */
 	struct http_config http;

@@ -14,11 +14,31 @@
 #include "s3.h"
 #include "s3_config.h"
 
+/* Each also as NAME_file, read from a file (the key id for symmetry:
+ * secret stores hand both). */
+static const char *const secrets[] = { "access_key_id", "secret_access_key",
+				       "session_token", NULL };
+
 int s3_config_key(struct s3_config *c, const char *key, const char *value)
 {
 	const struct scopefs_host *h = c->host;
+	const char *name;
+	char *secret;
 	unsigned long u;
 	int rc;
+
+	if ((rc = ck_secret_key_file(h, key, value, secrets, &name,
+				     &secret)) <= 0) {
+		int inline_before = c->secret_inline;
+		if (rc < 0)
+			return rc;
+		rc = s3_config_key(c, name, secret);
+		secret_free(secret);
+		c->secret_inline = inline_before; /* not in this file */
+		if (rc == 0 && strcmp(name, "secret_access_key") == 0)
+			rc = ck_str(h, &c->secret_file, value);
+		return rc;
+	}
 
 	if (strcmp(key, "endpoint") == 0)
 		return ck_url(h, key, &c->endpoint, value, 0);
@@ -46,10 +66,14 @@ int s3_config_key(struct s3_config *c, const char *key, const char *value)
 		return ck_bool(h, key, &c->path_style, value);
 	if (strcmp(key, "access_key_id") == 0)
 		return ck_str(h, &c->access_key_id, value);
-	if (strcmp(key, "secret_access_key") == 0)
+	if (strcmp(key, "secret_access_key") == 0) {
+		c->secret_inline = 1;
 		return ck_str(h, &c->secret_access_key, value);
-	if (strcmp(key, "session_token") == 0)
+	}
+	if (strcmp(key, "session_token") == 0) {
+		c->secret_inline = 1;
 		return ck_str(h, &c->session_token, value);
+	}
 	if (strcmp(key, "profile") == 0)
 		return ck_str(h, &c->profile, value);
 	if ((rc = ck_http_key(h, &c->http, key, value)) <= 0)
@@ -74,8 +98,8 @@ int s3_config_key(struct s3_config *c, const char *key, const char *value)
 
 static int check_secret_file(const struct s3_config *c)
 {
-	if (!c->secret_access_key && !c->session_token)
-		return 0;
+	if (!c->secret_inline)
+		return 0; /* none, or each from a file of its own */
 	return ck_secret_file(c->host, "secret_access_key");
 }
 
@@ -161,5 +185,6 @@ void s3_config_free(struct s3_config *c)
 	secret_free(c->access_key_id);
 	secret_free(c->secret_access_key);
 	secret_free(c->session_token);
+	free(c->secret_file);
 	memset(c, 0, sizeof *c);
 }

@@ -545,6 +545,46 @@ Test(azblob, credentials_from_the_environment)
 	unsetenv("AZURE_STORAGE_KEY");
 }
 
+/* account_key_file: the key from a private file; the mode 0644 config
+ * holds no secret then, and the key is neither logged nor shown. */
+Test(azblob, account_key_from_a_file_signs_requests)
+{
+	struct backend b;
+	char conf[128], key[128];
+	void *m;
+	FILE *f;
+
+	need_azurite();
+	snprintf(conf, sizeof conf, "%s/open.conf", tmpdir);
+	snprintf(key, sizeof key, "%s/account-key", tmpdir);
+	cr_assert((f = fopen(conf, "w")));
+	fputs("[backend az]\nplugin = azblob\n", f);
+	fclose(f);
+	cr_assert_eq(chmod(conf, 0644), 0);
+	cr_assert((f = fopen(key, "w")));
+	fprintf(f, "%s\n", DEV_KEY);
+	fclose(f);
+	cr_assert_eq(chmod(key, 0400), 0);
+
+	azurite_keyless(&b);
+	set(&b, "account_key_file", key);
+	b.host.config_file = conf;
+	m = mount_or_die(&b, test_prefix("key-file"));
+	put_str(m, "f", "x");
+	plugin->mount_close(m);
+	close_backend(&b);
+	cr_expect(!in_log(DEV_KEY), "the account key was logged");
+
+	/* a key file others may read is refused, naming it */
+	cr_assert_eq(chmod(key, 0644), 0);
+	azurite_keyless(&b);
+	set(&b, "account_key_file", key);
+	cr_expect_eq(configure(&b), -EACCES);
+	cr_expect(strstr(last_error, key) && strstr(last_error, "0644"),
+		  "message: %s", last_error);
+	close_backend(&b);
+}
+
 Test(azblob, no_credentials_and_no_metadata_endpoint_is_refused_clearly)
 {
 	char url[64];

@@ -778,6 +778,93 @@ Test(s3, secrets_in_a_file_others_can_read_are_refused)
 	close_backend(&b);
 }
 
+/* secret_access_key_file: the secret from a file of its own, which must
+ * be private; the configuration file then need not be. */
+Test(s3, secrets_from_files_sign_requests_and_must_be_private)
+{
+	struct backend b;
+	struct scopefs_object_attr a;
+	char conf[128], secret[128], wrong[128];
+	void *m;
+
+	need_s3();
+	snprintf(conf, sizeof conf, "%s/open.conf", tmpdir);
+	snprintf(secret, sizeof secret, "%s/secret", tmpdir);
+	snprintf(wrong, sizeof wrong, "%s/wrong", tmpdir);
+	write_file(conf, "[backend s3]\nplugin = s3\n", 0644);
+	write_file(secret, "S3RVER\n", 0600); /* as `echo` writes it */
+	write_file(wrong, "NOT-THE-SECRET\n", 0600);
+
+	backend_init(&b);
+	set(&b, "endpoint", endpoint);
+	set(&b, "bucket", "testbucket");
+	set(&b, "access_key_id", "S3RVER");
+	set(&b, "secret_access_key_file", secret);
+	b.host.config_file = conf;
+	cr_assert_eq(configure(&b), 0, "a mode 0644 config with the secret "
+		     "in a 0600 file: %s", last_error);
+	m = mount_or_die(&b, test_prefix("secret-file"));
+	cr_expect_eq(ops->put(m, "signed", "x", 1, NULL, 0, &a), 0,
+		     "a PUT signed with the file's secret: %s", last_error);
+	plugin->mount_close(m);
+	close_backend(&b);
+
+	/* the file's content is the secret: a wrong one is refused */
+	backend_init(&b);
+	set(&b, "endpoint", endpoint);
+	set(&b, "bucket", "testbucket");
+	set(&b, "access_key_id_file", secret);
+	set(&b, "secret_access_key_file", wrong);
+	cr_assert_eq(configure(&b), 0, "%s", last_error);
+	void *m2 = NULL;
+	int rc = plugin->mount_open(b.handle, test_prefix("secret-wrong"), 0,
+				    &m2);
+	cr_expect(rc < 0 && strstr(last_error, "SignatureDoesNotMatch"),
+		  "mount with a wrong secret from a file: %d %s", rc,
+		  last_error);
+	cr_expect(!strstr(last_error, "NOT-THE-SECRET"),
+		  "the message shows the secret: %s", last_error);
+	if (rc == 0)
+		plugin->mount_close(m2);
+	close_backend(&b);
+
+	static const struct {
+		const char *text;
+		mode_t mode;
+		int err;
+		const char *says;
+	} bad[] = {
+		{ "S3RVER\n", 0644, -EACCES, "0644" },
+		{ "S3RVER\n", 0640, -EACCES, "0640" },
+		{ "", 0600, -EINVAL, "is empty" },
+		{ "\n", 0600, -EINVAL, "is empty" },
+		{ "S3RVER\nS3RVER\n", 0600, -EINVAL, "several lines" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		write_file(secret, bad[i].text, bad[i].mode);
+		backend_init(&b);
+		cr_assert_eq(plugin->backend_open(&b.host, &b.handle), 0);
+		last_error[0] = '\0';
+		cr_expect_eq(plugin->config(b.handle, "secret_access_key_file",
+					    secret), bad[i].err,
+			     "secret file %zu (mode %04o) accepted", i,
+			     (unsigned)bad[i].mode);
+		cr_expect(strstr(last_error, secret) &&
+				  strstr(last_error, bad[i].says),
+			  "message names the file and says '%s': %s",
+			  bad[i].says, last_error);
+		close_backend(&b);
+	}
+	backend_init(&b);
+	cr_assert_eq(plugin->backend_open(&b.host, &b.handle), 0);
+	cr_expect_eq(plugin->config(b.handle, "secret_access_key_file",
+				    "/nonexistent/secret"), -ENOENT);
+	cr_expect(strstr(last_error, "/nonexistent/secret"), "%s", last_error);
+	cr_expect_eq(plugin->config(b.handle, "bucket_file", secret), -EINVAL,
+		     "only secrets have a _file form");
+	close_backend(&b);
+}
+
 Test(s3, bad_config_values_are_refused)
 {
 	static const char *bad[][2] = {

@@ -237,19 +237,11 @@ MOUNT_TEST(objects, two_daemons_on_one_prefix_see_each_others_writes,
 	need_object_backend();
 	const struct fx_mount m[] = { { "a", "cluster", NULL } };
 	fx_start(NULL, m, 1);
-	snprintf(daemon_b.mnt, sizeof daemon_b.mnt, "%s/mnt/b", fx.dir);
-	snprintf(daemon_b.log, sizeof daemon_b.log, "%s/daemon-b.log", fx.dir);
-	mkdir(daemon_b.mnt, 0755);
-	const char *conf_b = fx_fmt("%s/b.conf", fx.dir);
-	char conf[PATH_MAX];
-	snprintf(conf, sizeof conf, "%s", conf_b);
 #define A(rel) fx_mpath(0, rel)
 #define MB(rel) fx_fmt("%s/%s", daemon_b.mnt, rel)
 
 	/* cache_ttl = 0 on B: A's close is visible at B's next open */
-	write_config(conf, daemon_b.mnt, fx_server_port(fx.backend),
-		     "cache_ttl = 0\n");
-	start_daemon_b(&daemon_b, conf);
+	start_second_daemon("cache_ttl = 0\n");
 	FX_OK(fx_write_file(A("f"), "version-1", 9, 0644));
 	expect_text(MB("f"), "version-1");
 	FX_OK(fx_write_file(A("f"), "version-two, longer", 19, 0644));
@@ -264,9 +256,7 @@ MOUNT_TEST(objects, two_daemons_on_one_prefix_see_each_others_writes,
 
 	/* cache_ttl = 30 on B: an open still asks the store, so the first
 	 * open after A's close sees A's content, however long the TTL. */
-	write_config(conf, daemon_b.mnt, fx_server_port(fx.backend),
-		     "cache_ttl = 30\n");
-	start_daemon_b(&daemon_b, conf);
+	start_second_daemon("cache_ttl = 30\n");
 	expect_text(MB("f"), "v3");
 	FX_OK(fx_write_file(A("f"), "version-4 is here", 17, 0644));
 	expect_text(MB("f"), "version-4 is here");
@@ -301,9 +291,7 @@ MOUNT_TEST(objects, two_daemons_on_one_prefix_see_each_others_writes,
 	 * together.  B lists the directory at t0; A then adds a name and
 	 * grows f.  A lookup on B before t0 + 2 may be answered from the
 	 * listing, but the kernel must not keep that answer past t0 + 2. */
-	write_config(conf, daemon_b.mnt, fx_server_port(fx.backend),
-		     "cache_ttl = 2\n");
-	start_daemon_b(&daemon_b, conf);
+	start_second_daemon("cache_ttl = 2\n");
 	const double ttl = 2;
 	struct stat st;
 	/* over 1 KiB: a listing gives the attributes of such a file (one
@@ -357,13 +345,7 @@ MOUNT_TEST(objects, a_read_after_the_other_daemon_shortened_the_file_fails,
 	need_object_backend();
 	const struct fx_mount m[] = { { "a", "cluster", NULL } };
 	fx_start(NULL, m, 1);
-	snprintf(daemon_b.mnt, sizeof daemon_b.mnt, "%s/mnt/b", fx.dir);
-	snprintf(daemon_b.log, sizeof daemon_b.log, "%s/daemon-b.log", fx.dir);
-	mkdir(daemon_b.mnt, 0755);
-	char conf[PATH_MAX];
-	snprintf(conf, sizeof conf, "%s/b.conf", fx.dir);
-	write_config(conf, daemon_b.mnt, fx_server_port(fx.backend), NULL);
-	start_daemon_b(&daemon_b, conf);
+	start_second_daemon(NULL);
 
 	/* past the first readahead chunk (8 MiB), so the tail is read later */
 	const size_t size = 12 << 20;
@@ -393,14 +375,7 @@ MOUNT_TEST(objects, a_readers_close_does_not_publish_a_writer_half_way,
 	need_object_backend();
 	const struct fx_mount m[] = { { "a", "cluster", NULL } };
 	fx_start(NULL, m, 1);
-	snprintf(daemon_b.mnt, sizeof daemon_b.mnt, "%s/mnt/b", fx.dir);
-	snprintf(daemon_b.log, sizeof daemon_b.log, "%s/daemon-b.log", fx.dir);
-	mkdir(daemon_b.mnt, 0755);
-	char conf[PATH_MAX];
-	snprintf(conf, sizeof conf, "%s/b.conf", fx.dir);
-	write_config(conf, daemon_b.mnt, fx_server_port(fx.backend),
-		     "cache_ttl = 0\n");
-	start_daemon_b(&daemon_b, conf);
+	start_second_daemon("cache_ttl = 0\n");
 	const char *fa = fx_mpath(0, "f"), *fb = fx_fmt("%s/f", daemon_b.mnt);
 	char fbuf[PATH_MAX];
 	snprintf(fbuf, sizeof fbuf, "%s", fb);

@@ -449,6 +449,22 @@ static void start_daemon_b(struct extra *x, const char *conf)
 	}
 }
 
+/* The fixture's second daemon (daemon_b) on the same prefix, its one
+ * mount at DIR/mnt/b with the [mount] lines MOUNT_KEYS (or NULL): started,
+ * mounted.  Again after stop_daemon_b, with other keys if need be. */
+static void start_second_daemon(const char *mount_keys)
+{
+	char conf[PATH_MAX];
+
+	snprintf(daemon_b.mnt, sizeof daemon_b.mnt, "%s/mnt/b", fx.dir);
+	snprintf(daemon_b.log, sizeof daemon_b.log, "%s/daemon-b.log", fx.dir);
+	mkdir(daemon_b.mnt, 0755);
+	snprintf(conf, sizeof conf, "%s/b.conf", fx.dir);
+	write_config(conf, daemon_b.mnt, fx_server_port(fx.backend),
+		     mount_keys);
+	start_daemon_b(&daemon_b, conf);
+}
+
 static void stop_daemon_b(struct extra *x)
 {
 	int status = stop_extra(x, SIGTERM);

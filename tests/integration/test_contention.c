@@ -247,13 +247,7 @@ static void run_contention(int renames)
 	memset(begun, 0, sizeof *begun * 2);
 	const struct fx_mount m[] = { { "a", "cluster", NULL } };
 	fx_start(NULL, m, 1);
-	snprintf(daemon_b.mnt, sizeof daemon_b.mnt, "%s/mnt/b", fx.dir);
-	snprintf(daemon_b.log, sizeof daemon_b.log, "%s/daemon-b.log", fx.dir);
-	mkdir(daemon_b.mnt, 0755);
-	char conf[PATH_MAX];
-	snprintf(conf, sizeof conf, "%s/b.conf", fx.dir);
-	write_config(conf, daemon_b.mnt, fx_server_port(fx.backend), NULL);
-	start_daemon_b(&daemon_b, conf);
+	start_second_daemon(NULL);
 	FX_OK(mkdir(dir_of(fx.mnt[0], 0), 0755));
 
 	pid_t pid[WORKERS];

@@ -155,6 +155,7 @@ int az_config_complete(struct az_config *c)
 	    (rc = ck_secret_file(h, c->account_key ? "account_key"
 						   : "sas_token")) < 0)
 		return rc;
+	int key_here = c->account_key != NULL, sas_here = c->sas_token != NULL;
 	if ((rc = from_env(h, &c->account, "AZURE_STORAGE_ACCOUNT")) < 0 ||
 	    (rc = from_env(h, &c->account_key, "AZURE_STORAGE_KEY")) < 0 ||
 	    (rc = from_env(h, &c->sas_token, "AZURE_STORAGE_SAS_TOKEN")) < 0)
@@ -193,6 +194,27 @@ int az_config_complete(struct az_config *c)
 		if ((rc = ck_str(h, &c->endpoint, url)) < 0)
 			return rc;
 	}
+	/* where the credentials come from, as az_auth_open will choose */
+	enum az_auth_mode mode = c->auth;
+	if (mode == AZ_AUTH_AUTO)
+		mode = c->account_key ? AZ_AUTH_KEY
+		       : c->sas_token ? AZ_AUTH_SAS : AZ_AUTH_MSI;
+	const char *file = mode == AZ_AUTH_KEY ? c->key_file : c->sas_file;
+	int here = mode == AZ_AUTH_KEY ? key_here : sas_here;
+	if (mode == AZ_AUTH_MSI)
+		h->log(h, SCOPEFS_LOG_INFO, "credentials from the managed "
+		       "identity%s%s, from %s when mounting",
+		       c->msi_client_id ? " " : "",
+		       c->msi_client_id ? c->msi_client_id : "",
+		       c->msi_endpoint ? c->msi_endpoint
+				       : "the instance metadata service");
+	else
+		h->log(h, SCOPEFS_LOG_INFO, "credentials from the %s %s%s",
+		       mode == AZ_AUTH_KEY ? "account key" : "SAS token",
+		       file ? "in " : here ? "in the section"
+			    : mode == AZ_AUTH_KEY ? "of AZURE_STORAGE_KEY"
+						  : "of AZURE_STORAGE_SAS_TOKEN",
+		       file ? file : "");
 	return 0;
 }
 

@@ -111,6 +111,16 @@ int gcs_config_complete(struct gcs_config *c)
 	}
 	if (!c->endpoint && (rc = ck_str(h, &c->endpoint, GCS_ENDPOINT)) < 0)
 		return rc;
+	if (c->auth == GCS_AUTH_SERVICE_ACCOUNT)
+		h->log(h, SCOPEFS_LOG_INFO, "credentials from the service "
+		       "account key file %s", c->credentials);
+	else if (c->auth == GCS_AUTH_METADATA)
+		h->log(h, SCOPEFS_LOG_INFO, "credentials from the instance's "
+		       "service account, from %s when mounting",
+		       c->metadata_endpoint ? c->metadata_endpoint
+					    : "the metadata server");
+	else
+		h->log(h, SCOPEFS_LOG_INFO, "no credentials (auth = none)");
 	return 0;
 }
 

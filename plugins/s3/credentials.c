@@ -171,6 +171,42 @@ static int imds_disabled(void)
 	return v && strcasecmp(v, "true") == 0;
 }
 
+void s3_creds_plan(const struct s3_config *cfg, char *out, size_t len)
+{
+	struct s3_key k = { 0 };
+	char err[512] = "";
+	int rc;
+
+	if (cfg->access_key_id) {
+		snprintf(out, len, "section keys%s%.200s", cfg->secret_file
+			 ? ", secret_access_key_file " : "",
+			 cfg->secret_file ? cfg->secret_file : "");
+		return;
+	}
+	if ((rc = from_env(&k)) != -ENOENT) {
+		s3_key_clear(&k);
+		snprintf(out, len, "the environment (AWS_ACCESS_KEY_ID)");
+		return;
+	}
+	/* read as the mount will, to know whether the chain stops there */
+	rc = from_file(cfg, &k, err, sizeof err);
+	s3_key_clear(&k);
+	if (rc == 0)
+		snprintf(out, len, "the shared credentials file (profile "
+			 "%.100s)", cfg->profile ? cfg->profile
+			 : getenv("AWS_PROFILE") && getenv("AWS_PROFILE")[0]
+				 ? getenv("AWS_PROFILE") : "default");
+	else if (rc != -ENOENT)
+		snprintf(out, len, "the shared credentials file, which the "
+			 "mount will refuse: %.300s", err);
+	else if (imds_disabled())
+		snprintf(out, len, "nowhere: no section keys, environment or "
+			 "credentials file, and AWS_EC2_METADATA_DISABLED");
+	else
+		snprintf(out, len, "the instance role, from the metadata "
+			 "service at %.100s when mounting", imds_endpoint(cfg));
+}
+
 struct s3_creds *s3_creds_open(const struct s3_config *cfg,
 			       struct http_pool *http, char *err,
 			       size_t errlen)

@@ -38,6 +38,10 @@ struct s3_creds *s3_creds_open(const struct s3_config *cfg,
 			       size_t errlen);
 void s3_creds_close(struct s3_creds *c);
 
+/* Where s3_creds_open will take the keys from, told without the network
+ * and without a secret (for `scopefs check` and the start-up log). */
+void s3_creds_plan(const struct s3_config *cfg, char *out, size_t len);
+
 /* A copy of the current keys for one request, refreshed first when they
  * expire within five minutes.  Thread-safe.  0, or -EACCES (after
  * set_error) when they have expired and cannot be renewed. */

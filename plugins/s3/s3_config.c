@@ -11,6 +11,7 @@
 
 #include "config_keys.h"
 #include "crypto.h"
+#include "credentials.h"
 #include "s3.h"
 #include "s3_config.h"
 
@@ -159,6 +160,9 @@ int s3_config_complete(struct s3_config *c)
 			     "path_style = yes", c->bucket);
 		return -EINVAL;
 	}
+	char plan[512];
+	s3_creds_plan(c, plan, sizeof plan);
+	h->log(h, SCOPEFS_LOG_INFO, "credentials from %s", plan);
 	return 0;
 }
 

@@ -80,6 +80,53 @@ static void start_server(struct extra *x, int port, const char *data)
 #include "object_cases.h"
 
 
+/* secret_access_key_file: `scopefs check` says where the keys come from
+ * and shows no secret; the config may then be world-readable, and a
+ * second daemon mounts with the secret from the file. */
+MOUNT_TEST(s3, check_names_the_secret_file_and_the_mount_signs_with_it,
+	   .timeout = 120)
+{
+	need_object_backend();
+	const struct fx_mount m[] = { { "a", "cluster", NULL } };
+	fx_start(NULL, m, 1);
+	char conf[PATH_MAX], secret[PATH_MAX];
+	snprintf(conf, sizeof conf, "%s/b.conf", fx.dir);
+	snprintf(secret, sizeof secret, "%s/s3-secret", fx.dir);
+	FX_OK(fx_write_file(secret, "S3RVER\n", 7, 0600));
+	snprintf(daemon_b.mnt, sizeof daemon_b.mnt, "%s/mnt/b", fx.dir);
+	snprintf(daemon_b.log, sizeof daemon_b.log, "%s/daemon-b.log", fx.dir);
+	mkdir(daemon_b.mnt, 0755);
+	write_config(conf, daemon_b.mnt, fx_server_port(fx.backend), NULL);
+	char *text = fx_slurp(conf, NULL);
+	cr_assert(text);
+	char *at = strstr(text, "secret_access_key = S3RVER");
+	cr_assert(at, "no secret_access_key in %s", conf);
+	FILE *f = fopen(conf, "w");
+	cr_assert(f);
+	fprintf(f, "%.*ssecret_access_key_file = %s%s", (int)(at - text), text,
+		secret, at + strlen("secret_access_key = S3RVER"));
+	fclose(f);
+	free(text);
+	FX_OK(chmod(conf, 0644)); /* it holds no secret now */
+
+	char *out = NULL;
+	int rc = fx_sh(30, &out, "'%s' check '%s' 2>&1", fx.bin, conf);
+	FX_ASSERT(rc == 0, "scopefs check: exit %d: %s", rc, out ? out : "");
+	const char *want = fx_fmt("credentials from section keys, "
+				  "secret_access_key_file %s", secret);
+	FX_ASSERT(out && strstr(out, want), "expected check to say \"%s\", "
+		  "saw: %s", want, out ? out : "");
+	/* S3RVER is the key id too, which is no secret, but check shows
+	 * neither */
+	FX_ASSERT(!strstr(out, "S3RVER"), "check showed a key: %s", out);
+	free(out);
+
+	start_daemon_b(&daemon_b, conf);
+	FX_OK(fx_write_file(fx_fmt("%s/f", daemon_b.mnt), "signed", 6, 0644));
+	expect_text(fx_mpath(0, "f"), "signed");
+	stop_daemon_b(&daemon_b);
+}
+
 MOUNT_TEST(s3, wrong_credentials_and_missing_bucket_refuse_the_mount,
 	   .timeout = 120)
 {

@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "mount.h"
+#include "sd_notify.h"
 #include "supervisor.h"
 #include "worker.h"
 
@@ -192,8 +194,23 @@ static int spawn(struct supervisor *s, struct worker *w)
 }
 
 /* Ask every worker to unmount and end; pending restarts are dropped. */
+/* STATUS= for the service manager (systemctl status), from FMT. */
+static void tell_status(const char *fmt, ...) SCOPEFS_PRINTF(1, 2);
+static void tell_status(const char *fmt, ...)
+{
+	char msg[512] = "STATUS=";
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg + 7, sizeof msg - 7, fmt, ap);
+	va_end(ap);
+	sd_notify_send(msg);
+}
+
 static void stop_all(struct supervisor *s)
 {
+	if (!s->stopping)
+		sd_notify_send("STOPPING=1\nSTATUS=unmounting");
 	s->stopping = 1;
 	for (size_t i = 0; i < s->n; i++) {
 		if (s->w[i].pid > 0)
@@ -229,15 +246,23 @@ static void on_ready(struct supervisor *s, struct worker *w)
 	}
 	w->state = W_UP;
 	w->up_since = now_s();
-	if (w->restarts)
+	if (w->restarts) {
 		log_info("backend %s: serving %s again (worker %d)", w->backend,
 			 w->names, (int)w->pid);
+		tell_status("backend %s serving again after %u restart%s",
+			    w->backend, w->restarts, w->restarts == 1 ? "" : "s");
+	}
 	for (size_t i = 0; i < s->n; i++)
 		if (s->w[i].state != W_UP)
 			return;
 	if (!s->up && !s->stopping) {
 		s->up = 1;
 		log_info("%zu worker%s serving", s->n, s->n == 1 ? "" : "s");
+		/* every mount of every backend is up: only now "ready" */
+		char ready[128];
+		snprintf(ready, sizeof ready, "READY=1\nSTATUS=%zu backend%s "
+			 "serving", s->n, s->n == 1 ? "" : "s");
+		sd_notify_send(ready);
 		daemon_report(s->daemon_fd, 0);
 		s->daemon_fd = -1;
 	}
@@ -256,6 +281,8 @@ static void on_crash(struct supervisor *s, struct worker *w, int st)
 	log_error("backend %s: its worker %d %s; its mounts (%s) are "
 		  "unavailable until it restarts in %g s", w->backend,
 		  (int)w->pid, describe(st, how, sizeof how), w->names, delay);
+	tell_status("backend %s: worker %s; restarting in %g s", w->backend,
+		    how, delay);
 	w->state = W_UNMOUNTING;
 	w->deadline = now + UNMOUNT_WAIT;
 	w->restart_at = now + delay;

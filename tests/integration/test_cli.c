@@ -4,6 +4,7 @@
  * points, passing -o to every mount, daemonizing without -f) and a clean
  * unmount on SIGINT and SIGTERM.
  */
+#include <sys/un.h>
 #include "mount_fixture.h"
 
 TestSuite(cli, .fini = fx_teardown, .timeout = 60);
@@ -316,6 +317,79 @@ MOUNT_TEST(cli, mount_refuses_an_already_mounted_mount_point)
 	char buf[8];
 	FX_EQ_INT(fx_read_file(fx_mpath(0, "still-here"), buf, sizeof buf), 3);
 	free_ran(&r);
+}
+
+/* Type=notify: with $NOTIFY_SOCKET set, the daemon says READY=1 once,
+ * and only when every mount is up, then STOPPING=1 on SIGTERM.  The
+ * socket here is the test's own, read as systemd would. */
+Test(cli, notify_socket_hears_ready_with_every_mount_up_then_stopping,
+     .timeout = 60)
+{
+	fx_configure(three_mounts, 3);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof sa.sun_path, "/tmp/scopefs-notify.%d",
+		 (int)getpid());
+	unlink(sa.sun_path);
+	int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	FX_ASSERT(s >= 0 && bind(s, (struct sockaddr *)&sa, sizeof sa) == 0,
+		  "notify socket %s: %s", sa.sun_path, strerror(errno));
+	setenv("NOTIFY_SOCKET", sa.sun_path, 1);
+	char *argv[] = { fx.bin, "mount", "-f", fx.conf, NULL };
+	pid_t pid = fx_spawn(argv, fx.log, fx.log);
+	unsetenv("NOTIFY_SOCKET");
+	FX_ASSERT(pid > 0, "cannot run %s", fx.bin);
+	fx.pid = pid; /* for the fixture's cleanup if an assert fails */
+
+	/* every message until READY=1: each mount must be up when it comes */
+	char msg[1024];
+	int ready = 0, up_at_ready = 0;
+	for (int waited = 0; !ready && waited < 30000;) {
+		struct pollfd p = { .fd = s, .events = POLLIN };
+		if (poll(&p, 1, 100) <= 0) {
+			waited += 100;
+			continue;
+		}
+		ssize_t n = recv(s, msg, sizeof msg - 1, 0);
+		FX_ASSERT(n > 0, "recv: %s", strerror(errno));
+		msg[n] = '\0';
+		if (strstr(msg, "READY=1")) {
+			ready = 1;
+			for (int i = 0; i < 3; i++)
+				up_at_ready += fx_is_mounted(fx.mnt[i]);
+		}
+	}
+	FX_ASSERT(ready, "expected READY=1 on the notify socket within 30 s");
+	FX_ASSERT(up_at_ready == 3, "READY=1 came with %d of the 3 mounts up",
+		  up_at_ready);
+	FX_ASSERT(strstr(msg, "STATUS="), "expected a STATUS= line with "
+		  "READY=1, saw \"%s\"", msg);
+
+	kill(pid, SIGTERM);
+	int stopping = 0;
+	for (int waited = 0; !stopping && waited < 20000;) {
+		struct pollfd p = { .fd = s, .events = POLLIN };
+		if (poll(&p, 1, 100) <= 0) {
+			waited += 100;
+			continue;
+		}
+		ssize_t n = recv(s, msg, sizeof msg - 1, 0);
+		if (n <= 0)
+			break;
+		msg[n] = '\0';
+		FX_ASSERT(!strstr(msg, "READY=1"), "a second READY=1 after "
+			  "SIGTERM: \"%s\"", msg);
+		stopping = strstr(msg, "STOPPING=1") != NULL;
+	}
+	int status;
+	FX_ASSERT(fx_wait_timeout(pid, &status, 20000), "the daemon did not "
+		  "exit within 20 s of SIGTERM");
+	fx.pid = 0;
+	close(s);
+	unlink(sa.sun_path);
+	FX_ASSERT(stopping, "expected STOPPING=1 on the notify socket after "
+		  "SIGTERM");
+	FX_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit after "
+		  "SIGTERM: %s", fx_status_str(status));
 }
 
 MOUNT_TEST(cli, sigint_unmounts_cleanly_and_exits_0)

@@ -212,6 +212,10 @@ static void d_drop(struct inode_table *t, struct dentry *d)
 	free(d->name);
 	free(d);
 	parent->children--;
+	/* Nameless now: its number is the filesystem's to give to the next
+	 * new file, which must get a node (and a kernel inode) of its own. */
+	if (!n->aliases)
+		b_remove(t, n);
 	maybe_free(t, n);
 	maybe_free(t, parent);
 }

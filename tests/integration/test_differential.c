@@ -1216,14 +1216,21 @@ static void show_history(const struct diff *d)
 	fprintf(stderr, "---- the last operations (seed %llu) ----\n", d->seed);
 	for (int i = first; i < d->nhist; i++)
 		fprintf(stderr, "%s\n", d->hist[i % HIST]);
-	/* run.sh runs test_differential@BACKEND too for "test_differential" */
-	fprintf(stderr, "---- replay: SCOPEFS_SEED=%llu SCOPEFS_DIFF_OPS=%d "
-		"SCOPEFS_DIFF_CHECK_EVERY=1 SCOPEFS_DIFF_REMOUNT_EVERY=%d %s"
+	/* run.sh runs test_differential@BACKEND too for "test_differential".
+	 * Checking after every step finds the first wrong one, but on an
+	 * object store it also spaces the steps out past the caches' TTL,
+	 * which can hide what went wrong: keep the run's interval there. */
+	fprintf(stderr, "---- replay%s: SCOPEFS_SEED=%llu SCOPEFS_DIFF_OPS=%d "
+		"SCOPEFS_DIFF_CHECK_EVERY=%d SCOPEFS_DIFF_REMOUNT_EVERY=%d %s"
 		"tests/run.sh test_differential%s%s -- --filter "
-		"'differential/%s' ----\n", d->seed, d->step + 1,
+		"'differential/%s' ----\n", d->run->workers > 1
+		? " (of this sequence alone: the others' interleaving is not "
+		  "replayed)" : "", d->seed, d->step + 1,
+		fx_object_store() ? d->every : 1,
 		d->remount_every, fx_object_store() ? "" : "BACKEND_RUNS= ",
 		fx_object_store() ? "@" : "", fx_object_store()
-		? fx.backend->name : "", d->run->test);
+		? fx.backend->name : "", d->run->workers > 1
+		? "random_ops_match_a_native_directory" : d->run->test);
 }
 
 #define DIVERGED(d, ...)                                                     \

@@ -1,4 +1,5 @@
 /* worker: one backend's mounts, from mounting to unmounting. */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,39 @@ static void on_mount_exit(struct mount *m)
 {
 	(void)m;
 	kill(getpid(), SIGUSR2); /* wake the sigwait below */
+}
+
+/* How long a stop may wait for calls still in the plugin.  Unmounting
+ * waits for every call in flight (a close still uploading, say); one that
+ * never returns (a plugin stuck without a timeout of its own) would keep
+ * the worker, and the daemon, from ever ending.  Below systemd's
+ * TimeoutStopSec (30 s in etc/scopefs@.service). */
+#define STOP_GRACE 20
+
+static void *stop_watchdog(void *arg)
+{
+	const char *backend = arg;
+
+	sleep(STOP_GRACE);
+	log_error("backend %s: calls into the plugin have not returned %d s "
+		  "after the stop: exiting without them (their callers get "
+		  "an error)", backend, STOP_GRACE);
+	_exit(1);
+	return NULL;
+}
+
+/* From the stop on, the worker ends within STOP_GRACE seconds. */
+static void arm_stop_watchdog(const char *backend)
+{
+	pthread_attr_t a;
+	pthread_t t;
+
+	pthread_attr_init(&a);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &a, stop_watchdog, (void *)backend) != 0)
+		log_warn("backend %s: no stop watchdog: a stuck call could "
+			 "keep this worker from ending", backend);
+	pthread_attr_destroy(&a);
 }
 
 static void report(int *fd, char status)
@@ -119,6 +153,7 @@ int worker_serve(const struct config *c, const char *backend,
 		daemon_detach();
 	ret = 0;
 	wait_for_end(&set, mounts, started);
+	arm_stop_watchdog(backend);
 out:
 	for (size_t i = 0; i < started; i++)
 		mount_stop(&mounts[i]);

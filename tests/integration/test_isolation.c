@@ -223,3 +223,44 @@ MOUNT_TEST(isolation, sigterm_to_the_supervisor_ends_every_worker)
 			  "expected the log to say %s was unmounted, saw not",
 			  fx.mnt[i]);
 }
+
+/* A worker stuck in its plugin (a call that never returns) must not keep
+ * the daemon from stopping: SIGTERM ends it (within the worker's stop
+ * grace, 20 s), every mount is gone, and the stuck caller gets an error. */
+MOUNT_TEST(isolation, sigterm_ends_a_worker_stuck_in_its_plugin)
+{
+	start_three();
+	pid_t caller = fork();
+	FX_ASSERT(caller >= 0, "fork: %s", strerror(errno));
+	if (caller == 0) {
+		struct stat st;
+		_exit(stat(fx_mpath(CRASHY, "hang"), &st) < 0 ? errno : 0);
+	}
+	/* the stuck call is in the worker when its log shows the lookup, or
+	 * at the latest a moment later */
+	fx_sleep_ms(500);
+	int status;
+	FX_ASSERT(waitpid(caller, &status, WNOHANG) == 0, "the stat of 'hang' "
+		  "returned before the stop: %s", fx_status_str(status));
+	kill(fx.pid, SIGTERM);
+	int dstatus;
+	int ended = fx_wait_timeout(fx.pid, &dstatus, 60000);
+	if (!ended)
+		kill(fx.pid, SIGKILL), waitpid(fx.pid, &dstatus, 0);
+	fx.pid = 0;
+	FX_ASSERT(ended, "expected the daemon to end within 60 s of SIGTERM "
+		  "with a worker stuck in its plugin, saw it still running");
+	FX_ASSERT(log_has_line_with("backend crashy", "have not returned"),
+		  "expected the log to say the stop went on without the "
+		  "stuck call");
+	for (int i = 0; i < NMOUNTS; i++) {
+		for (int t = 0; t < 100 && fx_is_mounted(fx.mnt[i]); t++)
+			fx_sleep_ms(50); /* auto_unmount, for the killed one */
+		FX_ASSERT(!fx_is_mounted(fx.mnt[i]), "expected %s unmounted "
+			  "after SIGTERM, saw it mounted", fx.mnt[i]);
+	}
+	FX_ASSERT(fx_wait_timeout(caller, &status, 10000), "the caller stuck "
+		  "in the plugin was not released by the stop");
+	FX_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) != 0, "the stuck "
+		  "stat ended %s, expected an error", fx_status_str(status));
+}

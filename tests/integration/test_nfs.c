@@ -173,6 +173,37 @@ static void stop_own_server(void)
 	own_server("stop_nfs all");
 }
 
+/* SIGSTOP reaches a many-threaded ganesha one thread at a time, and a
+ * thread still running may answer one more call: wait until every
+ * thread shows as stopped. */
+static void wait_stopped(pid_t pid)
+{
+	for (int tries = 0; tries < 200; tries++) {
+		DIR *d = opendir(fx_fmt("/proc/%d/task", (int)pid));
+		struct dirent *e;
+		int running = 0;
+		FX_ASSERT(d, "/proc/%d/task: %s", (int)pid, strerror(errno));
+		while ((e = readdir(d))) {
+			char st[512];
+			if (e->d_name[0] == '.')
+				continue;
+			ssize_t n = fx_read_file(fx_fmt("/proc/%d/task/%s/stat",
+							(int)pid, e->d_name),
+						 st, sizeof st - 1);
+			const char *paren = n > 0 ? (st[n] = '\0',
+						     strrchr(st, ')')) : NULL;
+			running += paren && paren[1] == ' ' && paren[2] != 'T' &&
+				   paren[2] != 't';
+		}
+		closedir(d);
+		if (!running)
+			return;
+		fx_sleep_ms(10);
+	}
+	FX_FAIL("ganesha %d: threads still running 2 s after SIGSTOP",
+		(int)pid);
+}
+
 MOUNT_TEST(nfs, the_server_hanging_and_restarting_needs_no_remount)
 {
 	start_own_server();
@@ -189,6 +220,7 @@ MOUNT_TEST(nfs, the_server_hanging_and_restarting_needs_no_remount)
 	/* hung: the connections stay up, nothing answers */
 	pid_t g = own_server_pid();
 	FX_OK(kill(g, SIGSTOP));
+	wait_stopped(g);
 	FX_FAILS_SOON(stat(M("g"), &st), bound);
 	FX_FAILS_SOON(pread(fd, buf, sizeof buf, 0), bound);
 	FX_OK(kill(g, SIGCONT));

@@ -170,7 +170,19 @@ int ck_http_key(const struct scopefs_host *h, struct http_config *c,
 	return 1;
 }
 
-/* Secrets in a file others can read are no secrets. */
+/* Secrets in a file others can read are no secrets: 0, or -EACCES after
+ * set_error naming PATH and its MODE. */
+static int mode_private(const struct scopefs_host *h, const char *path,
+			const char *what, mode_t mode)
+{
+	if (!(mode & (S_IRGRP | S_IROTH | S_IWGRP | S_IWOTH)))
+		return 0;
+	h->set_error(h, "%s holds %s but has mode %04o, open to group or "
+		     "others; chmod 600 it (in Kubernetes, defaultMode: 0400)",
+		     path, what, (unsigned)(mode & 07777));
+	return -EACCES;
+}
+
 int ck_secret_path(const struct scopefs_host *h, const char *path,
 		   const char *what)
 {
@@ -181,13 +193,7 @@ int ck_secret_path(const struct scopefs_host *h, const char *path,
 			     "holds %s: %s", path, what, strerror(errno));
 		return -EACCES;
 	}
-	if (st.st_mode & (S_IRGRP | S_IROTH | S_IWGRP | S_IWOTH)) {
-		h->set_error(h, "%s holds %s but has mode %04o, open to group "
-			     "or others; chmod 600 it", path, what,
-			     (unsigned)(st.st_mode & 07777));
-		return -EACCES;
-	}
-	return 0;
+	return mode_private(h, path, what, st.st_mode);
 }
 
 int ck_secret_file(const struct scopefs_host *h, const char *what)
@@ -211,9 +217,9 @@ static int read_secret(const struct scopefs_host *h, const char *what,
 	/* followed: a Kubernetes secret is a symlink into ..data/ */
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0 ||
 	    fstat(fd, &st) < 0) {
+		rc = -errno; /* before set_error, which may change errno */
 		h->set_error(h, "cannot read %s from %s: %s", what, path,
-			     strerror(errno));
-		rc = -errno;
+			     strerror(-rc));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
@@ -222,14 +228,8 @@ static int read_secret(const struct scopefs_host *h, const char *what,
 		rc = -EINVAL;
 		goto out;
 	}
-	if (st.st_mode & (S_IRGRP | S_IROTH | S_IWGRP | S_IWOTH)) {
-		h->set_error(h, "%s holds %s but has mode %04o, open to group "
-			     "or others; chmod 600 it (Kubernetes: "
-			     "defaultMode: 0400)", path, what,
-			     (unsigned)(st.st_mode & 07777));
-		rc = -EACCES;
+	if ((rc = mode_private(h, path, what, st.st_mode)) < 0)
 		goto out;
-	}
 	if (st.st_size > SECRET_MAX || !(buf = malloc(SECRET_MAX + 1))) {
 		h->set_error(h, st.st_size > SECRET_MAX
 				 ? "%s, which should hold %s, is larger than "
@@ -242,9 +242,9 @@ static int read_secret(const struct scopefs_host *h, const char *what,
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			h->set_error(h, "cannot read %s from %s: %s", what,
-				     path, strerror(errno));
 			rc = -errno;
+			h->set_error(h, "cannot read %s from %s: %s", what,
+				     path, strerror(-rc));
 			goto out;
 		}
 		if (n == 0)

@@ -12,14 +12,15 @@
 #include "log.h"
 #include "objfs_internal.h"
 
-/* The open file of PATH (not one unlinked while open), or NULL; with
- * fs->lock held. */
+/* The open file of PATH (not one unlinked while open, nor one whose
+ * version another machine replaced), or NULL; with fs->lock held. */
 static struct ofile *find_locked(struct objfs *fs, const char *path)
 {
 	struct ofile *of;
 
 	for (of = fs->files; of; of = of->next)
-		if (!of->unlinked && strcmp(of->path, path) == 0)
+		if (!of->unlinked && !of->superseded &&
+		    strcmp(of->path, path) == 0)
 			break;
 	return of;
 }
@@ -347,34 +348,79 @@ static int start_empty(struct objfs *fs, struct ofile *of, int flags)
 /* An attribute entry younger than this (seconds) counts as asked now. */
 #define OPEN_FRESH 0.1
 
+/* What the store has under PATH, for an open. */
+static int open_head(struct objfs *fs, const char *path, struct stat *st,
+		     char *etag)
+{
+	/* Close-to-open, as NFS does it: every open asks the store, so a
+	 * file another machine closed is seen whole -- unless the kernel's
+	 * lookup for this open just did (a HEAD moments ago, used by one
+	 * open only and not refreshed by it, so repeated opens never live
+	 * on one old answer). */
+	struct centry ce;
+	int r;
+
+	if (cache_take_head(&fs->cache, path, OPEN_FRESH, &ce) &&
+	    S_ISREG(ce.st.st_mode)) {
+		*st = ce.st;
+		snprintf(etag, SCOPEFS_ETAG_MAX, "%s", ce.etag);
+		return 0;
+	}
+	r = head_stat(fs, path, st, etag, 0);
+	if (r == 0)
+		cache_put(&fs->cache, path, 1, st, etag, fs->p.ttl, 0);
+	return r;
+}
+
+/* PATH is open here already.  A file with changes of its own, or being
+ * stored, serves the new open as it is: this machine's writer is the
+ * newest.  A clean one serves it only while the store still holds its
+ * version; if another machine replaced or removed the object, OF is set
+ * aside for the handles that have it (their reads fail with ESTALE, as
+ * NFS's do) and the open starts from the store's answer.  Returns 1 to
+ * share OF, 0 with *R, *ST and ETAG from the store otherwise. */
+static int open_shares(struct objfs *fs, struct ofile *of, const char *path,
+		       struct stat *st, char *etag, int *r)
+{
+	char had[SCOPEFS_ETAG_MAX];
+	int clean;
+
+	pthread_mutex_lock(&of->lock);
+	clean = of->state != OF_STREAM && of->in_store && !of->dirty &&
+		!of->syncing && !of->failed;
+	memcpy(had, of->etag, sizeof had);
+	pthread_mutex_unlock(&of->lock);
+	if (!clean)
+		return 1;
+	*r = open_head(fs, path, st, etag);
+	if (*r == 0 && S_ISREG(st->st_mode) && strcmp(etag, had) == 0)
+		return 1;
+	if (*r < 0 && *r != -ENOENT)
+		return 1; /* cannot tell: what is open here is the best known */
+	log_debug("%s: '%s' changed in the store while open here: new opens "
+		  "read the store's version", fs->p.label, path);
+	pthread_mutex_lock(&fs->lock);
+	of->superseded = 1;
+	pthread_mutex_unlock(&fs->lock);
+	return 0;
+}
+
 int objfs_open_file(void *mnt, const char *path, int flags, void **fh)
 {
 	struct objfs *fs = mnt;
 	char etag[SCOPEFS_ETAG_MAX];
 	struct ofile *of;
 	struct stat st;
-	int r, fresh;
+	int r = 0, fresh = 0;
 
-	if ((of = ofile_find(fs, path))) {
-		fresh = 0; /* already open here: it is the current version */
-	} else {
-		/* Close-to-open, as NFS does it: every open asks the store,
-		 * so a file another machine closed is seen whole -- unless
-		 * the kernel's lookup for this open just did (a HEAD moments
-		 * ago, used by one open only and not refreshed by it, so
-		 * repeated opens never live on one old answer). */
-		struct centry ce;
-		if (cache_take_head(&fs->cache, path, OPEN_FRESH, &ce) &&
-		    S_ISREG(ce.st.st_mode)) {
-			st = ce.st;
-			snprintf(etag, SCOPEFS_ETAG_MAX, "%s", ce.etag);
-			r = 0;
-		} else {
-			r = head_stat(fs, path, &st, etag, 0);
-			if (r == 0)
-				cache_put(&fs->cache, path, 1, &st, etag,
-					  fs->p.ttl, 0);
-		}
+	if ((of = ofile_find(fs, path)) &&
+	    !open_shares(fs, of, path, &st, etag, &r)) {
+		ofile_put(fs, of);
+		of = NULL;
+	} else if (!of) {
+		r = open_head(fs, path, &st, etag);
+	}
+	if (!of) {
 		if (r == -ENOENT) {
 			cache_drop(&fs->cache, path);
 			return r;

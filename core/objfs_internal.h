@@ -143,6 +143,8 @@ struct ofile {
 	int in_store;        /* the base object exists in the store */
 	int dirty;           /* changes not yet in the store */
 	int unlinked;        /* removed while open: never upload */
+	int superseded;      /* another machine stored a newer version: new
+			      * opens get a new ofile (under fs->lock) */
 	int meta_dirty;      /* mode/owner/times changed while open (since
 			      * the multipart upload began, if one has) */
 	int failed;          /* a streamed upload failed: its bytes are gone,

@@ -5,6 +5,8 @@
 
 VERSION    := 0.1.0
 PREFIX     ?= /usr/local
+# mount(8) looks for mount.TYPE helpers in /sbin only.
+SBINDIR    ?= /sbin
 LIBDIR     ?= $(PREFIX)/lib
 PLUGINDIR  ?= $(LIBDIR)/scopefs/plugins
 INCLUDEDIR ?= $(PREFIX)/include
@@ -125,6 +127,9 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PLUGINDIR) \
 		$(DESTDIR)$(INCLUDEDIR)/scopefs $(DESTDIR)$(PKGCONFIGDIR)
 	install -m 755 $(O)/scopefs $(DESTDIR)$(PREFIX)/bin/scopefs
+	install -d $(DESTDIR)$(SBINDIR)
+	ln -sf $(PREFIX)/bin/scopefs $(DESTDIR)$(SBINDIR)/mount.scopefs
+	ln -sf $(PREFIX)/bin/scopefs $(DESTDIR)$(SBINDIR)/mount.fuse.scopefs
 	install -m 755 $(PLUGIN_SO) $(DESTDIR)$(PLUGINDIR)/
 	install -m 644 include/scopefs/plugin.h $(DESTDIR)$(INCLUDEDIR)/scopefs/
 	$(call PC_SED,$(PREFIX),$(INCLUDEDIR),$(PLUGINDIR)) scopefs-plugin.pc.in \
@@ -132,6 +137,7 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/scopefs $(DESTDIR)$(PKGCONFIGDIR)/scopefs-plugin.pc
+	rm -f $(DESTDIR)$(SBINDIR)/mount.scopefs $(DESTDIR)$(SBINDIR)/mount.fuse.scopefs
 	rm -rf $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(INCLUDEDIR)/scopefs
 
 clean:

@@ -1084,6 +1084,66 @@ fail:
 	return r;
 }
 
+static void free_mount(struct cfg_mount *m)
+{
+	free(m->path);
+	free(m->backend);
+	free(m->prefix_template);
+	free(m->prefix);
+}
+
+/* Is PATH the directory DIR or below it?  DIR "/" holds everything. */
+static int at_or_below(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	if (n == 1 && dir[0] == '/')
+		return 1;
+	return strncmp(path, dir, n) == 0 &&
+	       (path[n] == '\0' || path[n] == '/');
+}
+
+int config_keep_mounts_at(struct config *c, const char *dir, char *err,
+			  size_t errlen)
+{
+	size_t kept = 0, used = 0;
+	char names[2048] = "";
+
+	for (size_t i = 0; i < c->nmounts; i++)
+		if (at_or_below(c->mounts[i].path, dir))
+			kept++;
+	if (!kept) {
+		for (size_t i = 0; i < c->nmounts && used < sizeof names; i++)
+			used += (size_t)snprintf(names + used,
+						 sizeof names - used, "%s%s",
+						 i ? ", " : "",
+						 c->mounts[i].path);
+		snprintf(err, errlen, "%s: no [mount] at or below %s (its "
+			 "mounts: %s)", c->file, dir,
+			 c->nmounts ? names : "none");
+		return -ENOENT;
+	}
+	kept = 0;
+	for (size_t i = 0; i < c->nmounts; i++) {
+		if (at_or_below(c->mounts[i].path, dir))
+			c->mounts[kept++] = c->mounts[i];
+		else
+			free_mount(&c->mounts[i]);
+	}
+	c->nmounts = kept;
+	return 0;
+}
+
+void config_drop_mount(struct config *c, size_t i)
+{
+	free_mount(&c->mounts[i]);
+	memmove(&c->mounts[i], &c->mounts[i + 1],
+		(c->nmounts - i - 1) * sizeof *c->mounts);
+	c->nmounts--;
+}
+
 void config_free(struct config *c)
 {
 	if (!c)
@@ -1100,14 +1160,8 @@ void config_free(struct config *c)
 		free(b->plugin);
 	}
 	free(c->backends);
-	for (size_t i = 0; i < c->nmounts; i++) {
-		struct cfg_mount *m = &c->mounts[i];
-
-		free(m->path);
-		free(m->backend);
-		free(m->prefix_template);
-		free(m->prefix);
-	}
+	for (size_t i = 0; i < c->nmounts; i++)
+		free_mount(&c->mounts[i]);
 	free(c->mounts);
 	free(c->id.cloud_id);
 	free(c->id.user_id);

@@ -72,6 +72,14 @@ int config_load(const char *file, struct config **out, char *err,
 		size_t errlen);
 void config_free(struct config *c);
 
+/* Keep only the mounts whose path is DIR or below it (fstab lines name
+ * one mount path, or a directory holding several).  -ENOENT with a
+ * message naming the config's mounts if none is. */
+int config_keep_mounts_at(struct config *c, const char *dir, char *err,
+			  size_t errlen);
+/* Forget mount I (0 <= I < nmounts). */
+void config_drop_mount(struct config *c, size_t i);
+
 /* Small parsers shared with the host services. */
 int config_parse_bool(const char *s, int *out);
 int config_parse_size(const char *s, unsigned long long *out);

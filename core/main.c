@@ -13,6 +13,7 @@
 #include "backend.h"
 #include "config.h"
 #include "daemon.h"
+#include "fstab.h"
 #include "loader.h"
 #include "log.h"
 #include "mount.h"
@@ -27,8 +28,9 @@ enum { EXIT_CONFIG = 2 };
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: scopefs mount [-f] [-d] [-o OPTIONS] CONFIG\n"
+		"Usage: scopefs mount [-f] [-d] [-o OPTIONS] [--only DIR] CONFIG\n"
 		"       scopefs check CONFIG\n"
+		"       mount.scopefs CONFIG DIR [-o OPTIONS]   (mount(8)'s helper)\n"
 		"       scopefs --help | --version\n"
 		"\n"
 		"Serve every [mount] of the INI file CONFIG through FUSE, each\n"
@@ -47,8 +49,13 @@ static void usage(FILE *f)
 		"  -d, --debug        log_level = debug\n"
 		"  -o OPTIONS         FUSE mount options for every mount\n"
 		"                     (allow_other, ...), comma-separated\n"
+		"      --only DIR     only the mounts at DIR or below it\n"
 		"  -h, --help         this text\n"
 		"  -V, --version      print the version and the plugin ABI\n"
+		"\n"
+		"fstab: CONFIG DIR fuse.scopefs _netdev,allow_other 0 0 mounts\n"
+		"the [mount]s of CONFIG at or below DIR (a line per mount path,\n"
+		"or one for a directory holding them), through mount.scopefs.\n"
 		"\n"
 		"Environment: SCOPEFS_PLUGIN_DIR overrides where plugins are\n"
 		"found by name (default %s).\n"
@@ -174,33 +181,86 @@ static int check_backends(const char *file)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 }
 
-static int cmd_mount(const char *file, const char *opts, int foreground,
-		     int debug)
+/* mount -a runs the helper again for a line whose target is not itself
+ * a mount point (a directory holding several): what is mounted already
+ * is left as it is. */
+static void drop_mounted(struct config *c)
+{
+	for (size_t i = c->nmounts; i-- > 0;) {
+		char type[64];
+		if (mount_point_fstype(c->mounts[i].path, type, sizeof type) &&
+		    strcmp(type, "fuse.scopefs") == 0) {
+			log_info("[mount %s]: already mounted",
+				 c->mounts[i].path);
+			config_drop_mount(c, i);
+		}
+	}
+}
+
+struct mount_req {
+	const char *file;
+	const char *opts;
+	const char *only;  /* NULL, or the fstab/--only directory */
+	int foreground, debug;
+	int fstab, fake;
+};
+
+static int cmd_mount(const struct mount_req *q)
 {
 	char err[8192];
 	struct config *c;
-	int r = check_backends(file), fd = -1;
+	int r = check_backends(q->file), fd = -1;
 
 	if (r)
 		return r;
-	if (config_load(file, &c, err, sizeof err) < 0) {
+	if (config_load(q->file, &c, err, sizeof err) < 0) {
 		fprintf(stderr, "scopefs: %s\n", err);
 		return EXIT_CONFIG;
 	}
-	log_set_level(debug ? SCOPEFS_LOG_DEBUG : c->log_level);
-	if (c->nmounts == 0) {
-		fprintf(stderr, "scopefs: %s: no [mount] section\n", file);
+	log_set_level(q->debug ? SCOPEFS_LOG_DEBUG : c->log_level);
+	if (q->only && config_keep_mounts_at(c, q->only, err, sizeof err) < 0) {
+		fprintf(stderr, "scopefs: %s\n", err);
+		config_free(c);
+		return EXIT_CONFIG;
+	}
+	if (q->fstab)
+		drop_mounted(c);
+	if (c->nmounts == 0 && q->fstab) {
+		r = 0; /* everything was up already */
+	} else if (c->nmounts == 0) {
+		fprintf(stderr, "scopefs: %s: no [mount] section\n", q->file);
 		r = EXIT_CONFIG;
 	} else if (preflight(c) < 0) {
 		r = 1;
-	} else if (!foreground && (fd = daemon_fork()) < 0) {
+	} else if (q->fake) {
+		r = 0;
+	} else if (!q->foreground && (fd = daemon_fork()) < 0) {
 		fprintf(stderr, "scopefs: cannot daemonize: %s\n",
 			strerror(-fd));
 		r = 1;
 	} else {
-		r = supervise(c, opts, fd);
+		r = supervise(c, q->opts, fd);
 	}
 	config_free(c);
+	return r;
+}
+
+/* Called by mount(8) for an fstab line: see core/fstab.c. */
+static int fstab_main(int argc, char **argv)
+{
+	struct fstab_req f;
+	char err[1024];
+	int r = fstab_parse(argc, argv, &f, err, sizeof err);
+
+	if (r < 0) {
+		fprintf(stderr, "mount.scopefs: %s\n", err);
+		return EXIT_CONFIG;
+	}
+	r = cmd_mount(&(struct mount_req){ .file = f.config, .opts = f.opts,
+					   .only = f.target, .fstab = 1,
+					   .fake = f.fake,
+					   .debug = 0 });
+	fstab_req_free(&f);
 	return r;
 }
 
@@ -215,10 +275,14 @@ int main(int argc, char **argv)
 		{"version", no_argument, NULL, 'V'},
 		{"foreground", no_argument, NULL, 'f'},
 		{"debug", no_argument, NULL, 'd'},
+		{"only", required_argument, NULL, 'O'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *opts = NULL;
-	int foreground = 0, debug = 0, ch;
+	struct mount_req q = { 0 };
+	int ch;
+
+	if (fstab_is_helper_call(argc, argv))
+		return fstab_main(argc, argv);
 
 	while ((ch = getopt_long(argc, argv, "+hVfdo:", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -230,13 +294,16 @@ int main(int argc, char **argv)
 			       SCOPEFS_ABI_MAJOR, SCOPEFS_ABI_MINOR);
 			return 0;
 		case 'f':
-			foreground = 1;
+			q.foreground = 1;
 			break;
 		case 'd':
-			debug = 1;
+			q.debug = 1;
 			break;
 		case 'o':
-			opts = optarg;
+			q.opts = optarg;
+			break;
+		case 'O':
+			q.only = optarg;
 			break;
 		default:
 			usage(stderr);
@@ -252,13 +319,16 @@ int main(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "+hVfdo:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':
-			foreground = 1;
+			q.foreground = 1;
 			break;
 		case 'd':
-			debug = 1;
+			q.debug = 1;
 			break;
 		case 'o':
-			opts = optarg;
+			q.opts = optarg;
+			break;
+		case 'O':
+			q.only = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -275,8 +345,10 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "check") == 0)
 		return cmd_check(argv[optind]);
-	if (strcmp(cmd, "mount") == 0)
-		return cmd_mount(argv[optind], opts, foreground, debug);
+	if (strcmp(cmd, "mount") == 0) {
+		q.file = argv[optind];
+		return cmd_mount(&q);
+	}
 	fprintf(stderr, "scopefs: unknown command '%s' (mount or check)\n", cmd);
 	usage(stderr);
 	return EXIT_CONFIG;

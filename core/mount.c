@@ -29,6 +29,34 @@ static pthread_mutex_t *pick_lock(struct mount *m)
 	}
 }
 
+/* Is NAME one of the comma-separated FUSE options in OPTS? */
+static int has_opt(const char *opts, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = opts; p && *p;) {
+		if (strncmp(p, name, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+			return 1;
+		if ((p = strchr(p, ',')))
+			p++;
+	}
+	return 0;
+}
+
+/* Does OPTS set NAME=VALUE? */
+static int has_opt_value(const char *opts, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = opts; p && *p;) {
+		if (strncmp(p, name, n) == 0 && p[n] == '=')
+			return 1;
+		if ((p = strchr(p, ',')))
+			p++;
+	}
+	return 0;
+}
+
 static int build_session(struct mount *m, const char *opts, char *err,
 			 size_t errlen)
 {
@@ -37,10 +65,16 @@ static int build_session(struct mount *m, const char *opts, char *err,
 	int argc = 0;
 	struct fuse_args args;
 
-	snprintf(base, sizeof base,
-		 "fsname=scopefs:%s,subtype=scopefs,default_permissions,"
-		 "auto_unmount%s",
-		 m->be->cfg->name, m->cfg->read_only ? ",ro" : "");
+	/* An fstab line names its own source (fsname=CONFIG): that is what
+	 * mount(8) and findmnt match the line against. */
+	if (has_opt_value(opts, "fsname"))
+		base[0] = '\0';
+	else
+		snprintf(base, sizeof base, "fsname=scopefs:%s,",
+			 m->be->cfg->name);
+	snprintf(base + strlen(base), sizeof base - strlen(base),
+		 "subtype=scopefs,default_permissions,auto_unmount%s",
+		 m->cfg->read_only ? ",ro" : "");
 	argv[argc++] = "scopefs";
 	argv[argc++] = "-o";
 	argv[argc++] = base;
@@ -67,20 +101,6 @@ static int build_session(struct mount *m, const char *opts, char *err,
 		fuse_session_destroy(m->se);
 		m->se = NULL;
 		return -EIO;
-	}
-	return 0;
-}
-
-/* Is NAME one of the comma-separated FUSE options in OPTS? */
-static int has_opt(const char *opts, const char *name)
-{
-	size_t n = strlen(name);
-
-	for (const char *p = opts; p && *p;) {
-		if (strncmp(p, name, n) == 0 && (p[n] == ',' || p[n] == '\0'))
-			return 1;
-		if ((p = strchr(p, ',')))
-			p++;
 	}
 	return 0;
 }
@@ -294,7 +314,10 @@ static void unescape(char *s)
 	*d = '\0';
 }
 
-int mount_table_has(const char *real)
+/* The line of /proc/self/mountinfo that mounts on REAL (the last one:
+ * it is what a path lookup reaches); its filesystem type into FSTYPE
+ * (may be NULL).  Returns 1 if there is one. */
+static int mount_table_find(const char *real, char *fstype, size_t len)
 {
 	char line[4096 + 512];
 	FILE *f = fopen("/proc/self/mountinfo", "re");
@@ -302,7 +325,7 @@ int mount_table_has(const char *real)
 
 	if (!f)
 		return 0;
-	while (!found && fgets(line, sizeof line, f)) {
+	while (fgets(line, sizeof line, f)) {
 		char *save = NULL, *tok = strtok_r(line, " ", &save);
 
 		for (int i = 0; tok && i < 4; i++)
@@ -310,10 +333,31 @@ int mount_table_has(const char *real)
 		if (!tok)
 			continue;
 		unescape(tok);
-		found = strcmp(tok, real) == 0;
+		if (strcmp(tok, real) != 0)
+			continue;
+		found = 1;
+		/* optional fields, then "-", then the type */
+		while ((tok = strtok_r(NULL, " ", &save)) && strcmp(tok, "-"))
+			;
+		if (fstype && len)
+			snprintf(fstype, len, "%s",
+				 tok && (tok = strtok_r(NULL, " ", &save)) ? tok
+									 : "");
 	}
 	fclose(f);
 	return found;
+}
+
+int mount_table_has(const char *real)
+{
+	return mount_table_find(real, NULL, 0);
+}
+
+int mount_point_fstype(const char *path, char *fstype, size_t len)
+{
+	char real[PATH_MAX];
+
+	return realpath(path, real) && mount_table_find(real, fstype, len);
 }
 
 int mount_point_busy(const char *path)

@@ -67,5 +67,8 @@ int mount_point_busy(const char *path);
  * touches nothing at REAL, so it also answers for a dead FUSE mount,
  * where realpath() fails with ENOTCONN. */
 int mount_table_has(const char *real);
+/* Is PATH a mount point?  Then 1, with its filesystem type ("fuse.scopefs")
+ * in FSTYPE. */
+int mount_point_fstype(const char *path, char *fstype, size_t len);
 
 #endif

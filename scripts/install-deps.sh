@@ -7,7 +7,8 @@ set -eu
 build="gcc make pkg-config libfuse3-dev fuse3 libinih-dev libcurl4-openssl-dev libssl-dev libxml2-dev libjson-c-dev libnfs-dev"
 # clang's libFuzzer and sanitizer runtimes are in libclang-rt-14-dev, only
 # a Recommends of clang (which --no-install-recommends leaves out).
-test="libcriterion-dev clang libclang-rt-14-dev sqlite3 git tar xz-utils python3 procps acl attr nfs-ganesha nfs-ganesha-vfs rpcbind"
+# man-db and groff-base: test_manpages renders docs/man with man -l.
+test="libcriterion-dev clang libclang-rt-14-dev sqlite3 git tar xz-utils python3 procps acl attr nfs-ganesha nfs-ganesha-vfs rpcbind man-db groff-base"
 bench="fio libnfs-utils s3fs rclone dpkg-dev devscripts meson ninja-build g++ time"
 
 want=""

@@ -11,6 +11,7 @@ LIBDIR     ?= $(PREFIX)/lib
 PLUGINDIR  ?= $(LIBDIR)/scopefs/plugins
 INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+MANDIR     ?= $(PREFIX)/share/man
 # Output directory: "." for the normal build, build-asan for `make asan`.
 O          ?= .
 SAN        ?=
@@ -134,11 +135,19 @@ install: all
 	install -m 644 include/scopefs/plugin.h $(DESTDIR)$(INCLUDEDIR)/scopefs/
 	$(call PC_SED,$(PREFIX),$(INCLUDEDIR),$(PLUGINDIR)) scopefs-plugin.pc.in \
 		> $(DESTDIR)$(PKGCONFIGDIR)/scopefs-plugin.pc
+	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man3
+	install -m 644 docs/man/scopefs.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 docs/man/scopefs.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 docs/man/scopefs-plugin.3 $(DESTDIR)$(MANDIR)/man3/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/scopefs $(DESTDIR)$(PKGCONFIGDIR)/scopefs-plugin.pc
 	rm -f $(DESTDIR)$(SBINDIR)/mount.scopefs $(DESTDIR)$(SBINDIR)/mount.fuse.scopefs
 	rm -rf $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(INCLUDEDIR)/scopefs
+	rm -f $(DESTDIR)$(MANDIR)/man8/scopefs.8 \
+		$(DESTDIR)$(MANDIR)/man5/scopefs.conf.5 \
+		$(DESTDIR)$(MANDIR)/man3/scopefs-plugin.3
 
 clean:
 	rm -rf .obj scopefs scopefs-plugin.pc plugins/*/*.so tests/bin build-asan

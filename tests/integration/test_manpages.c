@@ -1,7 +1,9 @@
 /*
  * The manual pages of docs/man: each renders with man -l at 80 columns
- * without a groff warning, and scopefs.conf(5) documents exactly the keys
- * the code takes, section by section and plugin by plugin.
+ * without a groff warning; scopefs(8) has every command and option that
+ * scopefs --help lists; scopefs-plugin(3) names the ABI version of the
+ * header; and scopefs.conf(5) documents exactly the keys the code takes,
+ * section by section and plugin by plugin.
  *
  * Both directions of the key check run the real code, not a second grep:
  *   - documented -> taken: a config with every key the page lists for a
@@ -32,6 +34,14 @@ TestSuite(manpages, .fini = fx_teardown, .timeout = 60);
 #define WIDTH 80
 
 /* ---- rendering ---------------------------------------------------------- */
+
+/* Append a line to the list of complaints. */
+static void complain(char *list, size_t len, const char *what)
+{
+	size_t u = strlen(list);
+	snprintf(list + u, len - u, "\n  %s", what);
+}
+
 
 /* Display columns of one line of UTF-8: its bytes but continuation ones. */
 static size_t columns(const char *s, size_t n)
@@ -92,6 +102,118 @@ Test(manpages, scopefs_conf_5_renders_at_80_columns_without_a_warning)
 Test(manpages, scopefs_plugin_3_renders_at_80_columns_without_a_warning)
 {
 	expect_renders("scopefs-plugin.3", "SCOPEFS-PLUGIN(3)");
+}
+
+/* The text of section NAME of a rendered page: from its header line to
+ * the next one (malloc'd; NULL if there is none). */
+static char *rendered_section(const char *page, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *l = page; *l;) {
+		const char *e = strchrnul(l, '\n');
+		if ((size_t)(e - l) == n && strncmp(l, name, n) == 0) {
+			/* the section runs until a line that starts with
+			 * neither a blank nor the end of the line */
+			const char *end = *e ? e + 1 : e;
+			while (*end == ' ' || *end == '\n')
+				end = *strchrnul(end, '\n')
+					      ? strchrnul(end, '\n') + 1
+					      : strchrnul(end, '\n');
+			return strndup(l, (size_t)(end - l));
+		}
+		l = *e ? e + 1 : e;
+	}
+	return NULL;
+}
+
+/* Does TEXT hold WORD, bounded by neither a letter nor '-' nor '_'? */
+static int has_word(const char *text, const char *word)
+{
+	size_t n = strlen(word);
+	for (const char *p = text; (p = strstr(p, word)); p++) {
+		char b = p > text ? p[-1] : ' ', a = p[n];
+		if (!isalnum((unsigned char)b) && b != '-' && b != '_' &&
+		    !isalnum((unsigned char)a) && a != '-' && a != '_')
+			return 1;
+	}
+	return 0;
+}
+
+/* What scopefs --help lists, scopefs(8) has: each command as an entry of
+ * COMMANDS (or, --help and --version, of OPTIONS), each option in
+ * OPTIONS. */
+Test(manpages, scopefs_8_has_every_command_and_option_of_help)
+{
+	fx_prepare_dir();
+	char *help_argv[] = { fx.bin, "--help", NULL };
+	char *man_argv[] = { "env", "LC_ALL=C.UTF-8", "MANWIDTH=80", "man",
+			     "-l", MAN_DIR "/scopefs.8", NULL };
+	char *help, *page, *e1, *e2, list[4096] = "";
+	int st = fx_run(help_argv, 20, &help, &e1);
+	FX_ASSERT(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		  "scopefs --help: expected exit 0, saw %s\n%s",
+		  st < 0 ? "no exit" : fx_status_str(st), e1);
+	st = fx_run(man_argv, 30, &page, &e2);
+	FX_ASSERT(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		  "man -l scopefs.8: expected exit 0, saw %s\n%s",
+		  st < 0 ? "no exit" : fx_status_str(st), e2);
+	char *cmds = rendered_section(page, "COMMANDS");
+	char *opts = rendered_section(page, "OPTIONS");
+	FX_ASSERT(cmds && opts, "man -l scopefs.8: expected the sections "
+		  "COMMANDS and OPTIONS, saw:\n%s", page);
+	int block = 0, ncmd = 0, nopt = 0; /* 0: usage, 2: Options: */
+	for (char *l = help; *l;) {
+		char *e = strchrnul(l, '\n'), tok[64], entry[96];
+		size_t ind = strspn(l, " ");
+		if (l == e)
+			block = block == 2 ? 3 : block ? block : 1;
+		else if (!strncmp(l, "Options:", 8))
+			block = 2;
+		if (block == 0 && !strncmp(l, "Usage: ", 7))
+			ind = 7;
+		/* a usage line: "scopefs COMMAND ..." */
+		if (block == 0 && !strncmp(l + ind, "scopefs ", 8) &&
+		    sscanf(l + ind + 8, "%63[a-z]", tok) == 1) {
+			ncmd++;
+			snprintf(entry, sizeof entry, "\n       %s ", tok);
+			if (!strstr(cmds, entry) &&
+			    !strstr(cmds, fx_fmt("\n       %s\n", tok)))
+				complain(list, sizeof list,
+					 fx_fmt("command %s (an entry of "
+						"COMMANDS)", tok));
+		}
+		/* an option line: "  -f, --foreground   text", its options
+		 * before the first two blanks */
+		if (block == 2 && l[ind] == '-') {
+			size_t rest = (size_t)(e - l) - ind;
+			char *end = memmem(l + ind, rest, "  ", 2);
+			char spec[96];
+			snprintf(spec, sizeof spec, "%.*s",
+				 (int)((end ? end : e) - l - ind), l + ind);
+			for (char *sv, *t = strtok_r(spec, ", ", &sv); t;
+			     t = strtok_r(NULL, ", ", &sv)) {
+				if (t[0] != '-')
+					continue;
+				nopt++;
+				if (!has_word(opts, t))
+					complain(list, sizeof list,
+						 fx_fmt("option %s (in "
+							"OPTIONS)", t));
+			}
+		}
+		l = *e ? e + 1 : e;
+	}
+	FX_ASSERT(ncmd >= 2 && nopt >= 6, "scopefs --help: expected its "
+		  "commands and options, found %d and %d in:\n%s", ncmd, nopt,
+		  help);
+	FX_ASSERT(!list[0], "docs/man/scopefs.8: expected everything scopefs "
+		  "--help lists, saw missing:%s\n--help said:\n%s", list, help);
+	free(cmds);
+	free(opts);
+	free(help);
+	free(page);
+	free(e1);
+	free(e2);
 }
 
 /* The page tells what each minor added: it must reach the header's. */
@@ -202,8 +324,8 @@ static void add_doc(const char *sect, const char *key, size_t n, int line)
 	snprintf(d->key, sizeof d->key, "%.*s", (int)n, key);
 	d->line = line;
 	FX_ASSERT(n && n < sizeof d->key &&
-			  strspn(d->key, "abcdefghijklmnopqrstuvwxyz0123456789_")
-				  == n,
+			  strspn(d->key, "abcdefghijklmnopqrstuvwxyz"
+					 "0123456789_") == n,
 		  "%s:%d: expected a key name in \\fB...\\fR, saw \"%s\"",
 		  CONF_PAGE, line, d->key);
 }
@@ -343,13 +465,6 @@ static int unknown_at(const char *err, const char *conf, int line, char *why,
 	return error_at(err, conf, line, 1, why, len);
 }
 
-/* Append "KEY (why)" to the list of complaints. */
-static void complain(char *list, size_t len, const char *what)
-{
-	size_t u = strlen(list);
-	snprintf(list + u, len - u, "\n  %s", what);
-}
-
 /* Run `scopefs check` on fx.conf: its stderr (malloc'd). */
 static char *check_stderr(void)
 {
@@ -473,8 +588,9 @@ Test(manpages, every_key_of_the_page_is_under_a_known_section)
 			known = applies(docs[i].sect, names[p], NULL);
 		if (!known) {
 			char c[256];
-			snprintf(c, sizeof c, "%.63s (line %d, under \"%.95s\")",
-				 docs[i].key, docs[i].line, docs[i].sect);
+			snprintf(c, sizeof c, "%.63s (line %d, under "
+				 "\"%.95s\")", docs[i].key, docs[i].line,
+				 docs[i].sect);
 			complain(list, sizeof list, c);
 		}
 	}
@@ -573,7 +689,8 @@ static void offer(const struct strs *words, const char *header,
 				FX_ASSERT(plugin, "%s: expected config_load "
 					  "to refuse %s, saw it taken", header,
 					  PROBE_KEY);
-				if (backends_open(c, NULL, &b, err, errlen) == 0)
+				if (backends_open(c, NULL, &b, err,
+						  errlen) == 0)
 					backends_close(b, c->nbackends);
 				config_free(c);
 				break;

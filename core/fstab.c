@@ -23,10 +23,10 @@ int fstab_is_helper_call(int argc, char **argv)
 
 	if (strncmp(me, "mount.", 6) == 0)
 		return 1;
-	/* mount.fuse3's form: a config file, then an absolute mount point
-	 * (no command of ours starts with '/' or is an existing file). */
-	return argc >= 3 && argv[1][0] != '-' && strcmp(argv[1], "mount") &&
-	       strcmp(argv[1], "check") && argv[2][0] == '/';
+	/* mount.fuse3's form: a config file's path, then an absolute mount
+	 * point (no command name has a '/'). */
+	return argc >= 3 && argv[1][0] != '-' && strchr(argv[1], '/') &&
+	       argv[2][0] == '/';
 }
 
 /* mount(8)'s and systemd's own options: meaningless to FUSE, which

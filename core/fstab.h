@@ -15,7 +15,8 @@ struct fstab_req {
 
 /* Is ARGV a mount(8) helper call?  Either the program is called
  * mount.scopefs / mount.fuse.scopefs, or it is called as mount.fuse3
- * calls a FUSE filesystem's program: scopefs SOURCE TARGET [-o OPTS]. */
+ * calls a FUSE filesystem's program: scopefs SOURCE TARGET [-o OPTS],
+ * SOURCE a path (with a '/', which no command name has). */
 int fstab_is_helper_call(int argc, char **argv);
 
 /* Parse HELPER SOURCE TARGET [-sfnvN] [-o OPTIONS] [-t TYPE], the

@@ -105,10 +105,14 @@ Test(fstab, helper_calls_are_told_from_commands)
 	char *mount[] = { "scopefs", "mount", "/etc/scopefs/a.conf", NULL };
 	char *check[] = { "scopefs", "check", "/etc/scopefs/a.conf", NULL };
 	char *opt[] = { "scopefs", "-f", "mount", "a.conf", NULL };
+	char *status[] = { "scopefs", "status", "/etc/scopefs/a.conf", NULL };
+	char *usage[] = { "scopefs", "usage", "/etc/a.conf", "--json", NULL };
 
 	cr_expect(fstab_is_helper_call(3, helper));
 	cr_expect(fstab_is_helper_call(3, fuse3));
 	cr_expect(!fstab_is_helper_call(3, mount));
 	cr_expect(!fstab_is_helper_call(3, check));
 	cr_expect(!fstab_is_helper_call(4, opt));
+	cr_expect(!fstab_is_helper_call(3, status));
+	cr_expect(!fstab_is_helper_call(4, usage));
 }

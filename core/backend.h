@@ -9,6 +9,7 @@
 #include <scopefs/plugin.h>
 #include "config.h"
 #include "loader.h"
+#include "metrics.h"
 #include "objfs.h"
 
 struct backend {
@@ -21,6 +22,7 @@ struct backend {
 	/* Object plugins: the object layer's keys of this section (the
 	 * core keeps them; the plugin never sees them). */
 	struct objfs_params objparams;
+	struct mx_backend *mx;    /* its metrics slot, or NULL */
 };
 
 /* Load, open, configure (each key) and complete every backend of the

@@ -22,6 +22,7 @@
 #include <strings.h>
 #include <scopefs/plugin.h> /* SCOPEFS_LOG_* */
 #include "config.h"
+#include "metrics_http.h"
 #include "scope.h"
 
 #define DEFAULT_CACHE_DIR "/var/cache/scopefs"
@@ -38,9 +39,9 @@ enum sect_kind {
 
 static const char *const section_words[] = { "scopefs", "identity", "backend",
 					      "mount", NULL };
-enum { SK_PLUGIN_DIR, SK_CACHE_DIR, SK_LOG_LEVEL, SK_COUNT };
+enum { SK_PLUGIN_DIR, SK_CACHE_DIR, SK_LOG_LEVEL, SK_METRICS, SK_COUNT };
 static const char *const scopefs_keys[] = { "plugin_dir", "cache_dir",
-					    "log_level", NULL };
+					    "log_level", "metrics", NULL };
 enum { IK_CLOUD_ID, IK_USER_ID, IK_WORKLOAD, IK_WORKLOAD_ID, IK_COUNT };
 static const char *const identity_keys[] = { "cloud_id", "user_id", "workload",
 					     "workload_id", NULL };
@@ -602,6 +603,21 @@ static void set_scopefs(struct parser *p, const char *key, char *v)
 		if (l >= 0)
 			p->c->log_level = SCOPEFS_LOG_ERROR + l;
 		break;
+	}
+	case SK_METRICS: {
+		struct sockaddr_storage sa;
+		socklen_t len;
+		char e[512];
+
+		if (strcmp(v, "off") == 0 || !*v)
+			break;
+		if (metrics_parse_addr(v, &sa, &len, e, sizeof e) < 0) {
+			perr(p, p->lineno, p->sect, key, "%s", e);
+			break;
+		}
+		free(p->c->metrics);
+		p->c->metrics = v;
+		return;
 	}
 	}
 out:
@@ -1169,5 +1185,6 @@ void config_free(struct config *c)
 	free(c->file);
 	free(c->plugin_dir);
 	free(c->cache_dir);
+	free(c->metrics);
 	free(c);
 }

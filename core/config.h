@@ -58,6 +58,7 @@ struct config {
 	char *plugin_dir; /* NULL = environment override or install default */
 	char *cache_dir;  /* default /var/cache/scopefs */
 	int log_level;    /* SCOPEFS_LOG_*; default INFO */
+	char *metrics;    /* listener address, or NULL (off, the default) */
 	struct cfg_identity id;
 	struct cfg_backend *backends;
 	size_t nbackends;

@@ -67,6 +67,18 @@ static int host_parse_size(const char *s, uint64_t *out)
 	return r;
 }
 
+static void host_count_request(const struct scopefs_host *h,
+			       const char *method, int status, int retry,
+			       uint64_t sent, uint64_t received,
+			       double seconds)
+{
+	const struct backend *b = (const struct backend *)(const void *)
+		((const char *)h - offsetof(struct backend, host));
+
+	metrics_request(b->mx, method, status, retry, sent, received,
+			seconds);
+}
+
 void host_init(struct scopefs_host *h, struct backend *b)
 {
 	memset(h, 0, sizeof *h);
@@ -81,4 +93,6 @@ void host_init(struct scopefs_host *h, struct backend *b)
 	h->parse_size = host_parse_size;
 	h->config_file = b->conf->file;
 	h->cache_dir = b->conf->cache_dir;
+	h->count_request = host_count_request;
+	b->mx = metrics_backend(b->cfg->name);
 }

@@ -16,7 +16,9 @@
 #include "fstab.h"
 #include "loader.h"
 #include "log.h"
+#include "metrics_http.h"
 #include "mount.h"
+#include "status.h"
 #include "supervisor.h"
 
 #ifndef SCOPEFS_VERSION
@@ -30,6 +32,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: scopefs mount [-f] [-d] [-o OPTIONS] [--only DIR] CONFIG\n"
 		"       scopefs check CONFIG\n"
+		"       scopefs status CONFIG\n"
 		"       mount.scopefs CONFIG DIR [-o OPTIONS]   (mount(8)'s helper)\n"
 		"       scopefs --help | --version\n"
 		"\n"
@@ -43,6 +46,8 @@ static void usage(FILE *f)
 		"          foreground with -f) until SIGINT/SIGTERM, which unmounts\n"
 		"  check   validate CONFIG (plugins and their keys included) and\n"
 		"          print the mount table without mounting\n"
+		"  status  the running daemon's metrics as tables (needs\n"
+		"          [scopefs] metrics = ADDR in CONFIG)\n"
 		"\n"
 		"Options:\n"
 		"  -f, --foreground   stay in the foreground, log to stderr\n"
@@ -104,6 +109,37 @@ static int cmd_check(const char *file)
 		       m->read_only ? ", read-only" : "");
 	}
 	backends_close(b, c->nbackends);
+	config_free(c);
+	return 0;
+}
+
+static int cmd_status(const char *file)
+{
+	char err[8192];
+	struct config *c;
+	char *body;
+	int r;
+
+	if (config_load(file, &c, err, sizeof err) < 0) {
+		fprintf(stderr, "scopefs: %s\n", err);
+		return EXIT_CONFIG;
+	}
+	if (!c->metrics) {
+		fprintf(stderr, "scopefs: %s: no metrics listener: add "
+			"'metrics = 127.0.0.1:9464' (or unix:/PATH) to "
+			"[scopefs], then remount\n", file);
+		config_free(c);
+		return EXIT_CONFIG;
+	}
+	r = metrics_fetch(c->metrics, &body, err, sizeof err);
+	if (r < 0) {
+		fprintf(stderr, "scopefs: %s\n", err);
+		config_free(c);
+		return 1;
+	}
+	printf("%s: metrics at %s, ", file, c->metrics);
+	status_print(body, stdout);
+	free(body);
 	config_free(c);
 	return 0;
 }
@@ -345,6 +381,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "check") == 0)
 		return cmd_check(argv[optind]);
+	if (strcmp(cmd, "status") == 0)
+		return cmd_status(argv[optind]);
 	if (strcmp(cmd, "mount") == 0) {
 		q.file = argv[optind];
 		return cmd_mount(&q);

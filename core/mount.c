@@ -126,6 +126,7 @@ static int start_objfs(struct mount *m, const char *opts, char *err,
 	 * for a file whose real one the listing does not carry. */
 	p.multi_user = has_opt(opts, "allow_other") || has_opt(opts, "allow_root");
 	p.label = m->label;
+	p.metrics = metrics_mount(cfg->path);
 	r = objfs_open(&m->be->plugin->obj, m->pmnt, &p, &m->objfs);
 	if (r < 0) {
 		snprintf(err, errlen, "%s: cannot start the object layer "

@@ -157,6 +157,10 @@ int objfs_open(const struct scopefs_object_ops *o, void *pmnt,
 		cache_destroy(&fs->cache);
 		goto fail;
 	}
+	if (p->metrics) {
+		p->metrics->memory_budget = budget;
+		fs->pool.used_gauge = &p->metrics->memory_used;
+	}
 	*out = fs;
 	return 0;
 fail:

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <scopefs/plugin.h>
+#include "metrics.h"
 
 struct objfs;
 
@@ -28,6 +29,7 @@ struct objfs_params {
 	int multi_user;           /* other users reach the mount (allow_other):
 				   * never guess a mode the store has not told */
 	const char *label;        /* "[mount /path]" for log lines */
+	struct mx_mount *metrics; /* the mount's counters, or NULL */
 };
 
 /* Is KEY one of the object layer's own backend keys? */

@@ -59,7 +59,7 @@ static int dir_probe(struct objfs *fs, const char *path, struct stat *st)
 		return r;
 	p.marker = prefix;
 	host_clear_error();
-	r = fs->o->list(fs->pm, prefix, "/", token, probe_fn, &p);
+	r = objfs_store_list(fs, prefix, "/", token, probe_fn, &p);
 	if (r < 0)
 		return objfs_fail(fs, "list", prefix, r);
 	if (!p.any)
@@ -105,6 +105,13 @@ static int relist_parent(struct objfs *fs, const char *path)
 	return o_readdir(fs, parent, ignore_entry, NULL);
 }
 
+static void count_cache(struct objfs *fs, int hit)
+{
+	if (fs->p.metrics)
+		metrics_count(hit ? &fs->p.metrics->cache_hits
+				  : &fs->p.metrics->cache_misses);
+}
+
 int obj_stat(struct objfs *fs, const char *path, struct stat *st,
 	     char etag[SCOPEFS_ETAG_MAX])
 {
@@ -122,6 +129,7 @@ int obj_stat(struct objfs *fs, const char *path, struct stat *st,
 	if (ofile_peek(fs, path, st, etag))
 		return 0; /* open here: never waits for its transfers */
 	if (cache_get(&fs->cache, path, &ce) && ce.from_list != 2) {
+		count_cache(fs, 1);
 		freshness_note(ce.expires - now_mono());
 		if (!ce.exists)
 			return -ENOENT;
@@ -131,9 +139,11 @@ int obj_stat(struct objfs *fs, const char *path, struct stat *st,
 		return 0;
 	}
 	if (!ce.exists && (left = cache_parent_listed(&fs->cache, path))) {
+		count_cache(fs, 1);
 		freshness_note(left);
 		return -ENOENT;
 	}
+	count_cache(fs, 0); /* the store must answer */
 	if (!ce.exists && (r = relist_parent(fs, path)) == 0) {
 		/* The parent fits one listing: one request answers for this
 		 * name and for its siblings' lookups to come (tar x, cp -r
@@ -334,7 +344,7 @@ static int o_readdir(void *mnt, const char *path, scopefs_fill_fn fill,
 	l.prefix_len = strlen(prefix);
 	do {
 		host_clear_error();
-		r = fs->o->list(fs->pm, prefix, "/", token, list_fn, &l);
+		r = objfs_store_list(fs, prefix, "/", token, list_fn, &l);
 		if (l.err)
 			return l.err;
 		if (r < 0)
@@ -374,7 +384,7 @@ static int put_marker(struct objfs *fs, const char *path,
 	if ((r = obj_key(path, 1, key, sizeof key)) < 0)
 		return r;
 	host_clear_error();
-	r = fs->o->put(fs->pm, key, "", 0, meta, n, &a);
+	r = objfs_store_put(fs, key, "", 0, meta, n, &a);
 	return r < 0 ? objfs_fail(fs, "put", key, r) : 0;
 }
 
@@ -485,7 +495,7 @@ static int dir_emptiness(struct objfs *fs, const char *path,
 	e->marker = prefix;
 	do {
 		host_clear_error();
-		r = fs->o->list(fs->pm, prefix, "/", token, empty_fn, e);
+		r = objfs_store_list(fs, prefix, "/", token, empty_fn, e);
 		if (r < 0)
 			return objfs_fail(fs, "list", prefix, r);
 	} while (token[0] && !e->others);
@@ -512,7 +522,7 @@ static int o_rmdir(void *mnt, const char *path)
 		return -ENOTEMPTY;
 	if (e.marker_seen) {
 		host_clear_error();
-		if ((r = fs->o->remove(fs->pm, prefix)) < 0)
+		if ((r = objfs_store_remove(fs, prefix)) < 0)
 			return objfs_fail(fs, "delete", prefix, r);
 	}
 	cache_drop_tree(&fs->cache, path);
@@ -541,7 +551,7 @@ static int o_unlink(void *mnt, const char *path)
 	ofiles_unlink(fs, path);
 	if (!local_only) {
 		host_clear_error();
-		r = fs->o->remove(fs->pm, path);
+		r = objfs_store_remove(fs, path);
 		if (r < 0)
 			return objfs_fail(fs, "delete", path, r);
 	}
@@ -569,7 +579,7 @@ static int o_symlink(void *mnt, const char *target, const char *path,
 	st->st_ctim = st->st_atim = st->st_mtim;
 	n = meta_from_stat(st, meta, bufs);
 	host_clear_error();
-	r = fs->o->put(fs->pm, path, target, strlen(target), meta, n, &a);
+	r = objfs_store_put(fs, path, target, strlen(target), meta, n, &a);
 	if (r < 0)
 		return objfs_fail(fs, "put", path, r);
 	cache_put(&fs->cache, path, 1, st, a.etag, fs->p.ttl, 0);
@@ -582,7 +592,7 @@ static int o_readlink(void *mnt, const char *path, char *buf, size_t size)
 	ssize_t n;
 
 	host_clear_error();
-	n = fs->o->get(fs->pm, path, 0, buf, size, NULL);
+	n = objfs_store_get(fs, path, 0, buf, size, NULL);
 	if (n < 0)
 		return objfs_fail(fs, "get", path, (int)n);
 	if ((size_t)n >= size)
@@ -629,11 +639,11 @@ static int move_key(struct objfs *fs, const char *from, const char *to,
 	int r;
 
 	host_clear_error();
-	r = fs->o->copy(fs->pm, from, to, NULL, 0, a);
+	r = objfs_store_copy(fs, from, to, NULL, 0, a);
 	if (r < 0)
 		return objfs_fail(fs, "copy", from, r);
 	host_clear_error();
-	r = fs->o->remove(fs->pm, from);
+	r = objfs_store_remove(fs, from);
 	return r < 0 ? objfs_fail(fs, "delete", from, r) : 0;
 }
 
@@ -652,7 +662,7 @@ static int move_tree(struct objfs *fs, const char *from, const char *to)
 	fl = strlen(fp);
 	do {
 		host_clear_error();
-		r = fs->o->list(fs->pm, fp, NULL, token, collect_fn, &m);
+		r = objfs_store_list(fs, fp, NULL, token, collect_fn, &m);
 		if (m.err)
 			r = m.err;
 		if (r < 0) {
@@ -764,7 +774,7 @@ static int o_rename(void *mnt, const char *from, const char *to,
 		ofile_put(fs, of);
 		if (!in_store) {
 			host_clear_error();
-			if (dst_exists && (r = fs->o->remove(fs->pm, to)) < 0)
+			if (dst_exists && (r = objfs_store_remove(fs, to)) < 0)
 				return objfs_fail(fs, "delete", to, r);
 			ofiles_rename(fs, from, to);
 			cache_put(&fs->cache, from, 0, NULL, NULL, fs->p.ttl, 0);
@@ -827,7 +837,7 @@ static int set_attrs(struct objfs *fs, const char *path, void *fh,
 	} else {
 		n = meta_from_stat(&st, meta, bufs);
 		host_clear_error();
-		r = fs->o->copy(fs->pm, path, path, meta, n, &a);
+		r = objfs_store_copy(fs, path, path, meta, n, &a);
 		if (r < 0)
 			objfs_fail(fs, "copy (metadata)", path, r);
 		else

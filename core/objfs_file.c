@@ -79,8 +79,11 @@ static void ofile_free(struct objfs *fs, struct ofile *of)
 	if (of->state == OF_STREAM && (of->upload || of->buf))
 		stream_abort(fs, of);
 	ra_drop(fs, of);
-	if (of->fd >= 0)
+	if (of->fd >= 0) {
 		close(of->fd);
+		if (fs->p.metrics)
+			metrics_add(&fs->p.metrics->staged_files, -1);
+	}
 	pthread_mutex_unlock(&of->lock);
 	pthread_mutex_destroy(&of->lock);
 	pthread_mutex_destroy(&of->alock);
@@ -458,7 +461,7 @@ static int create_in_store(struct objfs *fs, struct ofile *of)
 	int r;
 
 	host_clear_error();
-	r = fs->o->put_new(fs->pm, of->path, "", 0, meta, n, &a);
+	r = objfs_store_put_new(fs, of->path, "", 0, meta, n, &a);
 	if (r == -EEXIST) {
 		/* Another machine made it since our lookup: forget what
 		 * the caches said, so the next lookup asks the store. */

@@ -94,6 +94,7 @@ struct pool {
 	/* Bytes of buffers (parts in flight, readahead) in use. */
 	uint64_t budget, used;
 	pthread_cond_t budget_cond;
+	int64_t *used_gauge; /* the metrics' copy of used, or NULL */
 };
 
 int pool_start(struct pool *p, unsigned nthreads, uint64_t budget);
@@ -200,6 +201,32 @@ struct objfs {
 	struct ofile *files;
 	uint64_t part_size;
 };
+
+/* objfs_store.c: every call to the plugin, cleared, counted, timed. */
+int objfs_store_head(struct objfs *fs, const char *key,
+	       struct scopefs_object_attr *a, scopefs_meta_fn meta, void *ctx);
+ssize_t objfs_store_get(struct objfs *fs, const char *key, uint64_t off, void *buf,
+		  size_t len, const char *if_etag);
+int objfs_store_put(struct objfs *fs, const char *key, const void *buf, size_t len,
+	      const struct scopefs_object_meta *meta, size_t nmeta,
+	      struct scopefs_object_attr *out);
+int objfs_store_put_new(struct objfs *fs, const char *key, const void *buf,
+		  size_t len, const struct scopefs_object_meta *meta,
+		  size_t nmeta, struct scopefs_object_attr *out);
+int objfs_store_list(struct objfs *fs, const char *prefix, const char *delimiter,
+	       char token[SCOPEFS_TOKEN_MAX], scopefs_list_fn fn, void *ctx);
+int objfs_store_remove(struct objfs *fs, const char *key);
+int objfs_store_copy(struct objfs *fs, const char *from, const char *to,
+	       const struct scopefs_object_meta *meta, size_t nmeta,
+	       struct scopefs_object_attr *out);
+int objfs_store_mpu_create(struct objfs *fs, const char *key,
+		     const struct scopefs_object_meta *meta, size_t nmeta,
+		     void **upload);
+int objfs_store_mpu_part(struct objfs *fs, void *upload, uint32_t number,
+		   const void *buf, size_t len);
+int objfs_store_mpu_complete(struct objfs *fs, void *upload,
+		       struct scopefs_object_attr *out);
+int objfs_store_mpu_abort(struct objfs *fs, void *upload);
 
 /* objfs_file.c */
 /* Publish of->st and of->etag to readers (of->lock held). */

@@ -101,7 +101,7 @@ int head_stat(struct objfs *fs, const char *key, struct stat *st,
 	 * epoch included, can be one). */
 	st->st_mtim.tv_nsec = st->st_ctim.tv_nsec = -1;
 	host_clear_error();
-	r = fs->o->head(fs->pm, key, &a, meta_apply, st);
+	r = objfs_store_head(fs, key, &a, meta_apply, st);
 	if (r < 0)
 		return r;
 	{

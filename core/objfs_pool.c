@@ -88,6 +88,9 @@ int budget_take(struct pool *p, uint64_t n, int wait)
 	if (!p->used || p->used + n <= p->budget) {
 		p->used += n;
 		ok = 1;
+		if (p->used_gauge)
+			__atomic_store_n(p->used_gauge, (int64_t)p->used,
+					 __ATOMIC_RELAXED);
 	}
 	pthread_mutex_unlock(&p->lock);
 	return ok;
@@ -97,6 +100,9 @@ void budget_give(struct pool *p, uint64_t n)
 {
 	pthread_mutex_lock(&p->lock);
 	p->used -= n;
+	if (p->used_gauge)
+		__atomic_store_n(p->used_gauge, (int64_t)p->used,
+				 __ATOMIC_RELAXED);
 	pthread_cond_broadcast(&p->budget_cond);
 	pthread_mutex_unlock(&p->lock);
 }

@@ -26,7 +26,7 @@ ssize_t objfs_get_version(struct objfs *fs, const char *key, uint64_t off,
 	ssize_t n;
 
 	host_clear_error();
-	n = fs->o->get(fs->pm, key, off, buf, len, etag);
+	n = objfs_store_get(fs, key, off, buf, len, etag);
 	if (n < 0)
 		return objfs_fail(fs, "get", key, (int)n);
 	if ((size_t)n < len && etag && etag[0]) {

@@ -40,7 +40,7 @@ static void part_done(struct job *j)
 
 	fs = *(struct objfs **)(pj + 1);
 	host_clear_error();
-	r = fs->o->mpu_part(fs->pm, of->upload, pj->number, pj->buf, pj->len);
+	r = objfs_store_mpu_part(fs, of->upload, pj->number, pj->buf, pj->len);
 	if (r < 0)
 		objfs_fail(fs, "upload part", of->path, r);
 	free(pj->buf);
@@ -49,6 +49,8 @@ static void part_done(struct job *j)
 	if (r < 0 && !of->err)
 		of->err = r;
 	of->inflight--;
+	if (fs->p.metrics)
+		metrics_add(&fs->p.metrics->parts_in_flight, -1);
 	pthread_cond_broadcast(&of->cond);
 	ofile_unlock(of);
 	free(pj);
@@ -69,7 +71,7 @@ static int submit_part(struct objfs *fs, struct ofile *of, char *buf,
 		int r;
 
 		host_clear_error();
-		r = fs->o->mpu_create(fs->pm, of->path, meta, n, &of->upload);
+		r = objfs_store_mpu_create(fs, of->path, meta, n, &of->upload);
 		if (r < 0) {
 			of->upload = NULL;
 			free(buf);
@@ -103,6 +105,8 @@ static int submit_part(struct objfs *fs, struct ofile *of, char *buf,
 	pj->buf = buf;
 	pj->len = len;
 	of->inflight++;
+	if (fs->p.metrics)
+		metrics_add(&fs->p.metrics->parts_in_flight, 1);
 	of->streamed += len;
 	pthread_mutex_lock(&fs->lock);
 	of->refs++; /* the job's */
@@ -186,7 +190,7 @@ void stream_abort(struct objfs *fs, struct ofile *of)
 	if (of->upload) {
 		int r;
 		host_clear_error();
-		r = fs->o->mpu_abort(fs->pm, of->upload);
+		r = objfs_store_mpu_abort(fs, of->upload);
 		if (r < 0)
 			objfs_fail(fs, "abort multipart upload", of->path, r);
 		of->upload = NULL;
@@ -206,7 +210,7 @@ static int put_whole(struct objfs *fs, struct ofile *of, const char *buf,
 	int r;
 
 	host_clear_error();
-	r = fs->o->put(fs->pm, of->path, buf, len, meta, n, a);
+	r = objfs_store_put(fs, of->path, buf, len, meta, n, a);
 	return r < 0 ? objfs_fail(fs, "put", of->path, r) : 0;
 }
 
@@ -222,7 +226,7 @@ static int complete(struct objfs *fs, struct ofile *of,
 		return r;
 	}
 	host_clear_error();
-	r = fs->o->mpu_complete(fs->pm, of->upload, a);
+	r = objfs_store_mpu_complete(fs, of->upload, a);
 	of->upload = NULL;
 	if (r < 0)
 		objfs_fail(fs, "complete multipart upload", of->path, r);
@@ -247,6 +251,14 @@ int stream_finish(struct objfs *fs, struct ofile *of)
 		drop_buffer(fs, of);
 	} else {
 		if (of->buflen) {
+			/* The last part is short: the part job gives back
+			 * its length, so the rest of its buffer's budget
+			 * goes back now (else every streamed file whose
+			 * size is no multiple of the part size kept some,
+			 * until writes waited forever for a full budget). */
+			budget_give(&fs->pool,
+				    part_size_for(fs, of->next_part) -
+					    of->buflen);
 			r = submit_part(fs, of, of->buf, of->buflen);
 			of->buf = NULL;
 			of->buflen = 0;
@@ -290,7 +302,7 @@ int upload_settle_meta(struct objfs *fs, struct ofile *of)
 	memset(&a, 0, sizeof a);
 	n = meta_from_stat(&of->st, meta, bufs);
 	host_clear_error();
-	r = fs->o->copy(fs->pm, of->path, of->path, meta, n, &a);
+	r = objfs_store_copy(fs, of->path, of->path, meta, n, &a);
 	if (r < 0)
 		return objfs_fail(fs, "copy (metadata)", of->path, r);
 	snprintf(of->etag, sizeof of->etag, "%s", a.etag);
@@ -384,6 +396,8 @@ int stage_begin(struct objfs *fs, struct ofile *of)
 	}
 	of->fd = fd;
 	of->state = OF_STAGED;
+	if (fs->p.metrics)
+		metrics_add(&fs->p.metrics->staged_files, 1);
 	return 0;
 }
 

@@ -21,6 +21,8 @@
 #include <unistd.h>
 #include "daemon.h"
 #include "log.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "mount.h"
 #include "sd_notify.h"
 #include "supervisor.h"
@@ -64,6 +66,7 @@ struct supervisor {
 	int daemon_fd;  /* daemon_fork()'s, until start-up is reported */
 	int detach;     /* daemonized: workers detach too */
 	int sfd;        /* signalfd */
+	int metrics_fd; /* the metrics listener, or -1 */
 	pid_t self;
 	struct worker *w;
 	size_t n;
@@ -109,7 +112,7 @@ static int plan(struct supervisor *s)
 	const struct config *c = s->c;
 
 	s->w = calloc(c->nbackends ? c->nbackends : 1, sizeof *s->w);
-	s->pfd = calloc(c->nbackends + 1, sizeof *s->pfd);
+	s->pfd = calloc(c->nbackends + 2, sizeof *s->pfd); /* + signals, metrics */
 	if (!s->w || !s->pfd)
 		return -ENOMEM;
 	for (size_t b = 0; b < c->nbackends; b++) {
@@ -154,6 +157,8 @@ static void become_worker(struct supervisor *s, struct worker *w, int fd)
 	if (getppid() != s->self)
 		_exit(1);
 	close(s->sfd);
+	if (s->metrics_fd >= 0)
+		close(s->metrics_fd);
 	if (s->daemon_fd >= 0)
 		close(s->daemon_fd);
 	for (size_t i = 0; i < s->n; i++)
@@ -444,7 +449,10 @@ static void loop(struct supervisor *s)
 				s->pfd[np++] = (struct pollfd){
 					.fd = s->w[i].ready_fd, .events = POLLIN
 				};
-		if (poll(s->pfd, np, next_timeout(s)) < 0 && errno != EINTR) {
+		s->pfd[np] = (struct pollfd){ .fd = s->metrics_fd,
+					      .events = POLLIN };
+		if (poll(s->pfd, np + (s->metrics_fd >= 0),
+			 next_timeout(s)) < 0 && errno != EINTR) {
 			log_error("poll: %s", strerror(errno));
 			break;
 		}
@@ -452,6 +460,8 @@ static void loop(struct supervisor *s)
 		for (size_t i = 0, k = 1; i < s->n; i++)
 			if (s->w[i].ready_fd >= 0 && s->pfd[k++].revents)
 				on_ready(s, &s->w[i]);
+		if (s->metrics_fd >= 0 && s->pfd[np].revents)
+			metrics_answer(s->metrics_fd);
 		on_signals(s);
 		tick(s);
 	}
@@ -462,7 +472,9 @@ int supervise(struct config *c, const char *opts, int daemon_fd)
 	struct supervisor s = {
 		.c = c, .opts = opts, .daemon_fd = daemon_fd,
 		.detach = daemon_fd >= 0, .self = getpid(),
+		.metrics_fd = -1,
 	};
+	char err[600];
 	sigset_t set;
 
 	sigemptyset(&set);
@@ -478,6 +490,18 @@ int supervise(struct config *c, const char *opts, int daemon_fd)
 		s.status = 1;
 		goto out;
 	}
+	/* the counters are shared with the workers: made before they fork */
+	if (metrics_create(c) < 0)
+		log_warn("no metrics: cannot map shared memory: %s",
+			 strerror(errno));
+	if (c->metrics &&
+	    (s.metrics_fd = metrics_listen(c->metrics, err, sizeof err)) < 0) {
+		log_error("%s: [scopefs] %s", c->file, err);
+		s.status = 1;
+		goto out;
+	}
+	if (c->metrics)
+		log_info("metrics on %s/metrics", c->metrics);
 	for (size_t i = 0; i < s.n && !s.status; i++) {
 		int r = spawn(&s, &s.w[i]);
 
@@ -495,6 +519,8 @@ out:
 	daemon_report(s.daemon_fd, 1);
 	if (s.sfd >= 0)
 		close(s.sfd);
+	if (s.metrics_fd >= 0)
+		close(s.metrics_fd);
 	free_workers(&s);
 	return s.status;
 }

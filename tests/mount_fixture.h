@@ -198,6 +198,8 @@ struct fx {
 	/* further "key = value\n" lines for the [backend default] section
 	 * (e.g. write_mode = stage), set before fx_configure; or NULL */
 	const char *backend_keys;
+	/* further lines for [scopefs] (e.g. metrics = ...), or NULL */
+	const char *scopefs_keys;
 	int nmounts;
 	char mnt[FX_MAX_MOUNTS][PATH_MAX];
 	char backing[FX_MAX_MOUNTS][PATH_MAX]; /* "" without a backing dir */
@@ -924,6 +926,8 @@ static inline void fx_write_head(FILE *f)
 	fprintf(f, "[scopefs]\nlog_level = %s\n", lvl && *lvl ? lvl : "info");
 	if (fx.backend->object_store)
 		fprintf(f, "cache_dir = %s/cache\n", fx.dir);
+	if (fx.scopefs_keys)
+		fprintf(f, "%s", fx.scopefs_keys);
 	fprintf(f, "\n");
 	fprintf(f, "[identity]\ncloud_id = cld_1\nuser_id = usr_1\n"
 		   "workload = job\nworkload_id = job_1\n\n");

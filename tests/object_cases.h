@@ -627,4 +627,198 @@ MOUNT_TEST(objects, df_and_opendir_do_not_wait_for_a_stopped_server,
 		  "saw it %d times", files);
 }
 
+/* ---- metrics ------------------------------------------------------------ */
+
+/* GET /metrics from the daemon's unix socket SOCK; malloc'd body. */
+static char *scrape(const char *sock)
+{
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	FX_ASSERT(strlen(sock) < sizeof un.sun_path, "socket path too long");
+	memcpy(un.sun_path, sock, strlen(sock) + 1);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	FX_ASSERT(fd >= 0 && connect(fd, (struct sockaddr *)&un, sizeof un) == 0,
+		  "connect %s: %s", sock, strerror(errno));
+	static const char req[] = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+	FX_ASSERT(write_all(fd, req, sizeof req - 1) == 0, "send: %s",
+		  strerror(errno));
+	size_t cap = 1 << 20, got = 0;
+	char *buf = malloc(cap);
+	cr_assert(buf);
+	ssize_t n;
+	while (got < cap - 1 && (n = read(fd, buf + got, cap - 1 - got)) > 0)
+		got += (size_t)n;
+	close(fd);
+	buf[got] = '\0';
+	FX_ASSERT(!strncmp(buf, "HTTP/1.0 200", 12), "expected 200 from %s, "
+		  "saw:\n%.300s", sock, buf);
+	return buf;
+}
+
+/* The sum of the samples of NAME whose labels include every one of the
+ * "k=\"v\"" strings of WITH (NULL-terminated). */
+static double sample_sum(const char *text, const char *name,
+			 const char *const *with)
+{
+	double sum = 0;
+	size_t nl = strlen(name);
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		if (strncmp(l, name, nl) || (l[nl] != '{' && l[nl] != ' '))
+			continue;
+		const char *eol = strchr(l, '\n');
+		int all = 1;
+		for (int i = 0; with && with[i] && all; i++) {
+			const char *hit = strstr(l, with[i]);
+			all = hit && (!eol || hit < eol);
+		}
+		const char *sp = eol ? eol : l + strlen(l);
+		while (sp > l && sp[-1] != ' ')
+			sp--;
+		if (all)
+			sum += strtod(sp, NULL);
+	}
+	return sum;
+}
+
+#define WITH(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+MOUNT_TEST(objects, metrics_count_what_went_on_the_wire, .timeout = 240)
+{
+	enum { BIG = 20 << 20, SMALL = 20 };
+	need_object_backend();
+	/* two PUTs answered 503 by the proxy: retried, and counted so */
+	char faults[PATH_MAX];
+	snprintf(faults, sizeof faults, "%s/faults", fx.dir);
+	/* (GCS uploads with POST) */
+	const char *up = strcmp(OBJECT_TEST_BACKEND, "gcs") ? "PUT" : "POST";
+	const char *sched = fx_fmt("status 503 method=%s after=3 count=2\n", up);
+	FX_OK(fx_write_file(faults, sched, strlen(sched), 0644));
+	const char *port = start_proxy_faults(fx_server_port(fx.backend),
+					      faults, OBJECT_TEST_BACKEND);
+	setenv(fx.backend->port_env, port, 1);
+	static char keys[PATH_MAX + 32], sock[PATH_MAX];
+	snprintf(sock, sizeof sock, "%s/metrics.sock", fx.dir);
+	snprintf(keys, sizeof keys, "metrics = unix:%s\n", sock);
+	fx.scopefs_keys = keys;
+	const struct fx_mount m[] = {
+		{ "cluster_storage", "cluster", "cache_ttl = 0\n" },
+	};
+	fx_start(NULL, m, 1);
+	char *text = scrape(sock);
+	FX_ASSERT(strstr(text, fx.mnt[0]), "expected the mount %s in the "
+		  "metrics, saw:\n%.2000s", fx.mnt[0], text);
+	free(text);
+
+	/* the workload: a multipart file, small files, reads, a listing,
+	 * deletes, a missing name */
+	put_pattern(M("big"), BIG, 5);
+	for (int i = 0; i < SMALL; i++)
+		FX_OK(fx_write_file(M(fx_fmt("s%02d", i)), "0123456789", 10,
+				    0644));
+	text = scrape(sock); /* during: the daemon answers between calls */
+	free(text);
+	char buf[16];
+	for (int i = 0; i < SMALL; i++)
+		FX_EQ_INT(fx_read_file(M(fx_fmt("s%02d", i)), buf, sizeof buf),
+			  10);
+	expect_pattern(M("big"), BIG, 5);
+	char *out = NULL;
+	FX_EQ_INT(fx_sh(30, &out, "ls -l '%s' >/dev/null", fx.mnt[0]), 0);
+	free(out);
+	for (int i = 0; i < 5; i++)
+		FX_OK(unlink(M(fx_fmt("s%02d", i))));
+	struct stat st;
+	FX_ERRNO(stat(M("missing"), &st), ENOENT);
+
+	/* every try on the wire is counted once, by method; the proxy saw
+	 * the same (a release may still be on its way: wait for it) */
+	struct reqs r = { 0 };
+	double get = 0, head = 0, put = 0, post = 0, del = 0;
+	for (int t = 0; t < 100; t++) {
+		free(r.lines);
+		r = reqs_since(0);
+		text = scrape(sock);
+		get = sample_sum(text, "scopefs_http_requests_total",
+				 WITH("method=\"GET\""));
+		head = sample_sum(text, "scopefs_http_requests_total",
+				  WITH("method=\"HEAD\""));
+		put = sample_sum(text, "scopefs_http_requests_total",
+				 WITH("method=\"PUT\""));
+		post = sample_sum(text, "scopefs_http_requests_total",
+				  WITH("method=\"POST\""));
+		del = sample_sum(text, "scopefs_http_requests_total",
+				 WITH("method=\"DELETE\""));
+		/* and the readahead of the last close given back.  The
+		 * wire may show one more request than the tries counted:
+		 * curl sends a request again by itself when a kept-alive
+		 * connection turns out closed (the proxy closes after the
+		 * 503s), which no caller of curl sees.  Never fewer. */
+		double wire = r.get + r.list + r.head + r.put + r.post + r.del;
+		double seen = get + head + put + post + del;
+		if (get <= r.get + r.list && head <= r.head && put <= r.put &&
+		    post <= r.post && del <= r.del && wire - seen <= 2 &&
+		    sample_sum(text, "scopefs_memory_used_bytes", NULL) == 0)
+			break;
+		free(text);
+		text = NULL;
+		fx_sleep_ms(50);
+	}
+	FX_ASSERT(text, "expected the metrics to agree with the wire within "
+		  "5 s, and no buffer in use at rest: GET %g vs %d, HEAD %g vs "
+		  "%d, PUT %g vs %d, POST %g vs %d, DELETE %g vs %d; requests:"
+		  "\n%s", get, r.get + r.list, head, r.head, put, r.put, post,
+		  r.post, del, r.del, r.lines);
+	free(r.lines);
+
+	/* the two 503s, by status, and their retries */
+	char mlabel[32];
+	snprintf(mlabel, sizeof mlabel, "method=\"%s\"", up);
+	FX_ASSERT(sample_sum(text, "scopefs_http_requests_total",
+			     WITH(mlabel, "status=\"503\"")) == 2,
+		  "expected 2 %ss counted with status 503, saw:\n%s", up, text);
+	FX_ASSERT(sample_sum(text, "scopefs_http_retries_total",
+			     WITH(mlabel)) >= 2,
+		  "expected the 2 %ss after 503 counted as retries", up);
+	/* store calls: bytes both ways, errors by errno, latency for each */
+	double rd = sample_sum(text, "scopefs_store_bytes_total",
+			       WITH("op=\"get\""));
+	double wr = sample_sum(text, "scopefs_store_bytes_total",
+			       WITH("op=\"put\"")) +
+		    sample_sum(text, "scopefs_store_bytes_total",
+			       WITH("op=\"mpu_part\""));
+	FX_ASSERT(rd >= BIG + SMALL * 10 && rd <= 2.0 * BIG,
+		  "expected bytes read from the store between %d and %d, saw %g",
+		  BIG + SMALL * 10, 2 * BIG, rd);
+	FX_ASSERT(wr >= BIG + SMALL * 10,
+		  "expected at least %d bytes written to the store, saw %g",
+		  BIG + SMALL * 10, wr);
+	FX_ASSERT(sample_sum(text, "scopefs_store_errno_total",
+			     WITH("errno=\"ENOENT\"")) >= 1,
+		  "expected the lookup of a missing name counted as ENOENT");
+	double calls = sample_sum(text, "scopefs_store_requests_total", NULL);
+	double timed = sample_sum(text, "scopefs_store_latency_seconds_count",
+				  NULL);
+	FX_ASSERT(calls > 0 && calls == timed, "expected every store call "
+		  "timed once: %g calls, %g in the histograms", calls, timed);
+	FX_ASSERT(calls <= get + head + put + post + del,
+		  "expected no more store calls (%g) than HTTP tries (%g)",
+		  calls, get + head + put + post + del);
+	FX_ASSERT(sample_sum(text, "scopefs_cache_misses_total", NULL) >= 1,
+		  "expected cache misses with cache_ttl = 0");
+	FX_ASSERT(sample_sum(text, "scopefs_memory_budget_bytes", NULL) > 0 &&
+			  sample_sum(text, "scopefs_memory_used_bytes", NULL) == 0 &&
+			  sample_sum(text, "scopefs_parts_in_flight", NULL) == 0,
+		  "expected a budget, and nothing in use at rest:\n%s", text);
+	free(text);
+
+	/* the same for a person */
+	int rc = fx_sh(30, &out, "'%s' status '%s' 2>&1", fx.bin, fx.conf);
+	FX_ASSERT(rc == 0, "scopefs status: expected exit 0, saw %d:\n%s", rc,
+		  out);
+	FX_ASSERT(strstr(out, fx.mnt[0]) && strstr(out, "mpu_part") &&
+			  strstr(out, "503"),
+		  "expected scopefs status to show the mount, its parts and the "
+		  "503s, saw:\n%s", out);
+	free(out);
+}
+
 #endif

@@ -38,7 +38,7 @@ extern "C" {
 #endif
 
 #define SCOPEFS_ABI_MAJOR 1
-#define SCOPEFS_ABI_MINOR 2
+#define SCOPEFS_ABI_MINOR 3
 
 /* The one symbol the core looks up with dlsym(). */
 #define SCOPEFS_PLUGIN_ENTRY scopefs_plugin_entry
@@ -143,6 +143,18 @@ struct scopefs_host {
 	const char *config_file;
 	/* The core's cache directory ([scopefs] cache_dir). */
 	const char *cache_dir;
+
+	/* ---- ABI 1.3 ---- */
+
+	/* Count one try of a request to the store, for the core's metrics
+	 * (retries are tries too: RETRY is 1 for every try after the
+	 * first).  STATUS is the protocol's status (HTTP), 0 when no answer
+	 * came; SENT and RECEIVED body bytes; SECONDS how long the try took.
+	 * Any thread may call it.  A host older than 1.3 lacks it: check
+	 * SCOPEFS_HAS_FIELD(h, struct scopefs_host, count_request) first. */
+	void (*count_request)(const struct scopefs_host *h, const char *method,
+			      int status, int retry, uint64_t sent,
+			      uint64_t received, double seconds);
 };
 
 /* Called once per directory entry by readdir.  st is NULL when the plugin

@@ -566,6 +566,24 @@ static int transport_errno(CURLcode c)
 	return c == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -EIO;
 }
 
+/* Tell the core's metrics about one try (ABI 1.3 hosts). */
+static void count_try(struct http_pool *p, struct transfer *t,
+		      const char *method, CURLcode rc, long status, int retry)
+{
+	curl_off_t up = 0, down = 0, us = 0;
+
+	if (!p->host ||
+	    !SCOPEFS_HAS_FIELD(p->host, struct scopefs_host, count_request) ||
+	    !p->host->count_request)
+		return;
+	curl_easy_getinfo(t->h, CURLINFO_SIZE_UPLOAD_T, &up);
+	curl_easy_getinfo(t->h, CURLINFO_SIZE_DOWNLOAD_T, &down);
+	curl_easy_getinfo(t->h, CURLINFO_TOTAL_TIME_T, &us);
+	p->host->count_request(p->host, method,
+			       rc == CURLE_OK ? (int)status : 0, retry,
+			       (uint64_t)up, (uint64_t)down, us / 1e6);
+}
+
 int http_perform(struct http_pool *p, const struct http_request *req,
 		 struct http_response *resp)
 {
@@ -591,6 +609,7 @@ int http_perform(struct http_pool *p, const struct http_request *req,
 		}
 		rc = curl_easy_perform(t.h);
 		curl_easy_getinfo(t.h, CURLINFO_RESPONSE_CODE, &resp->status);
+		count_try(p, &t, req->method, rc, resp->status, attempt > 1);
 		/* The handle must not point at our stack after we return. */
 		curl_easy_setopt(t.h, CURLOPT_ERRORBUFFER, NULL);
 		pool_give(p, t.h);

@@ -20,6 +20,7 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/un.h>
 #include "mount_fixture.h"
 
 #define M(rel) fx_mpath(0, rel)

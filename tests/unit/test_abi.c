@@ -51,6 +51,7 @@
 	X(scopefs_host, parse_size, 56)                                       \
 	X(scopefs_host, config_file, 64)                                      \
 	X(scopefs_host, cache_dir, 72)                                        \
+	X(scopefs_host, count_request, 80)                                    \
                                                                               \
 	X(scopefs_caller, uid, 0)                                             \
 	X(scopefs_caller, gid, 4)                                             \
@@ -118,14 +119,14 @@
 /* Sizes as of the current minor; every pinned field ends inside them. */
 #define SIZES(X)                                                              \
 	X(scopefs_plugin, 120)                                                \
-	X(scopefs_host, 80)                                                   \
+	X(scopefs_host, 88)                                                   \
 	X(scopefs_caller, 16)                                                 \
 	X(scopefs_fs_ops, 232)                                                \
 	X(scopefs_object_ops, 136)                                            \
 	X(scopefs_object_attr, 152)                                           \
 	X(scopefs_object_meta, 16)
 
-_Static_assert(SCOPEFS_ABI_MAJOR == 1 && SCOPEFS_ABI_MINOR == 2,
+_Static_assert(SCOPEFS_ABI_MAJOR == 1 && SCOPEFS_ABI_MINOR == 3,
 	       "the ABI version changed: review the pins in test_abi.c");
 
 #if PINNED

@@ -324,15 +324,18 @@ static void on_exit_of(struct supervisor *s, struct worker *w, int st)
 	w->pid = 0;
 }
 
+/* Every child that ended: a worker, or -- when scopefs is a
+ * container's PID 1 -- an orphan handed to us, such as the fusermount3
+ * of a crashed worker's auto_unmount, which would stay a zombie. */
 static void reap(struct supervisor *s)
 {
-	for (size_t i = 0; i < s->n; i++) {
-		int st;
+	pid_t pid;
+	int st;
 
-		if (s->w[i].pid > 0 &&
-		    waitpid(s->w[i].pid, &st, WNOHANG) == s->w[i].pid)
-			on_exit_of(s, &s->w[i], st);
-	}
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+		for (size_t i = 0; i < s->n; i++)
+			if (s->w[i].pid == pid)
+				on_exit_of(s, &s->w[i], st);
 }
 
 static void on_signals(struct supervisor *s)

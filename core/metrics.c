@@ -128,6 +128,21 @@ void metrics_op(struct mx_mount *m, enum mx_op op, long r, uint64_t bytes,
 	__atomic_fetch_add(&m->errno_count[e], 1, __ATOMIC_RELAXED);
 }
 
+void metrics_fsop(struct mx_mount *m, int op, long r, uint64_t bytes,
+		  uint64_t ns)
+{
+	struct mx_opstat *s;
+
+	if (!m || op < 0 || op >= MX_FS_NOPS)
+		return;
+	s = &m->fsop[op];
+	observe(&s->lat, ns);
+	if (r < 0)
+		__atomic_fetch_add(&s->errors, 1, __ATOMIC_RELAXED);
+	else
+		__atomic_fetch_add(&s->bytes, bytes, __ATOMIC_RELAXED);
+}
+
 static int method_index(const char *method)
 {
 	for (int i = 0; i < MX_M_OTHER; i++)
@@ -319,6 +334,56 @@ static void mount_counters(const struct mx_region *r, FILE *f)
 		}
 }
 
+static void who_mount_fsop(FILE *f, const void *ctx)
+{
+	const struct mount_op *mo = ctx;
+
+	who_mount(f, mo->m);
+	fprintf(f, ",op=\"%s\"", mx_fs_op_names[mo->op]);
+}
+
+/* What the kernel asked of each mount: only the operations it used. */
+static void mount_fs_ops(const struct mx_region *r, FILE *f)
+{
+	static const struct {
+		const char *name, *help;
+		size_t off;
+	} c[] = {
+		{ "scopefs_fs_requests_total",
+		  "Operations the kernel asked of the mount.", 0 },
+		{ "scopefs_fs_errors_total", "Mount operations that failed.",
+		  offsetof(struct mx_opstat, errors) },
+		{ "scopefs_fs_bytes_total", "Bytes read and written.",
+		  offsetof(struct mx_opstat, bytes) },
+	};
+
+	for (size_t k = 0; k < sizeof c / sizeof *c; k++) {
+		head(f, c[k].name, "counter", c[k].help);
+		for (uint32_t i = 0; i < r->nmounts; i++)
+			for (int op = 0; op < MX_FS_NOPS; op++) {
+				const struct mx_opstat *s = &r->mounts[i].fsop[op];
+				struct mount_op mo = { &r->mounts[i], op };
+				const uint64_t *v = k ? (const uint64_t *)(const void *)((const char *)s + c[k].off)
+						      : &s->lat.count;
+				if (!get(&s->lat.count))
+					continue;
+				fprintf(f, "%s{", c[k].name);
+				who_mount_fsop(f, &mo);
+				fprintf(f, "} %llu\n", (unsigned long long)get(v));
+			}
+	}
+	head(f, "scopefs_fs_latency_seconds", "histogram",
+	     "How long mount operations took.");
+	for (uint32_t i = 0; i < r->nmounts; i++)
+		for (int op = 0; op < MX_FS_NOPS; op++) {
+			struct mount_op mo = { &r->mounts[i], op };
+			if (get(&r->mounts[i].fsop[op].lat.count))
+				histogram(f, "scopefs_fs_latency_seconds",
+					  &r->mounts[i].fsop[op].lat,
+					  who_mount_fsop, &mo);
+		}
+}
+
 static void mount_gauges(const struct mx_region *r, FILE *f)
 {
 	static const struct {
@@ -423,6 +488,7 @@ void metrics_write(const struct mx_region *r, FILE *f)
 	head(f, "scopefs_start_time_seconds", "gauge",
 	     "When the daemon started, seconds since the epoch.");
 	fprintf(f, "scopefs_start_time_seconds %.3f\n", r->started);
+	mount_fs_ops(r, f);
 	mount_counters(r, f);
 	mount_gauges(r, f);
 	backend_counters(r, f);

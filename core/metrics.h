@@ -19,6 +19,11 @@ enum mx_op {
 	MX_MPU_PART, MX_MPU_COMPLETE, MX_MPU_ABORT, MX_PUT_NEW, MX_NOPS
 };
 
+/* The mount's own operations (core/fs_metered.c), in the order of
+ * struct scopefs_fs_ops. */
+#define MX_FS_NOPS 28
+extern const char *const mx_fs_op_names[MX_FS_NOPS];
+
 /* Latency buckets' upper bounds, seconds (+Inf implied). */
 #define MX_BUCKETS 12
 extern const double mx_bucket_le[MX_BUCKETS];
@@ -41,7 +46,8 @@ extern const int mx_errno_list[MX_ERRNOS];
 struct mx_mount {
 	char path[256];
 	char backend[64];
-	struct mx_opstat op[MX_NOPS];
+	struct mx_opstat op[MX_NOPS];     /* calls of the object layer */
+	struct mx_opstat fsop[MX_FS_NOPS]; /* what the kernel asked */
 	uint64_t errno_count[MX_ERRNOS + 1];
 	uint64_t cache_hits, cache_misses;
 	int64_t parts_in_flight;   /* multipart parts being uploaded */
@@ -91,6 +97,9 @@ struct mx_backend *metrics_backend(const char *name);
  * NS how long it took. */
 void metrics_op(struct mx_mount *m, enum mx_op op, long r, uint64_t bytes,
 		uint64_t ns);
+/* Count one operation of the mount (fs_metered). */
+void metrics_fsop(struct mx_mount *m, int op, long r, uint64_t bytes,
+		  uint64_t ns);
 /* One HTTP try of a plugin (host count_request). */
 void metrics_request(struct mx_backend *b, const char *method, int status,
 		     int retry, uint64_t sent, uint64_t received,

@@ -202,6 +202,12 @@ int mount_start(struct mount *m, const struct cfg_mount *cfg,
 		p->desc.mount_close(m->pmnt);
 		goto fail;
 	}
+	if (metrics_mount(cfg->path)) {
+		fs_metered_init(&m->meter, m->ops, m->mnt,
+				metrics_mount(cfg->path));
+		m->ops = &m->meter.ops;
+		m->mnt = &m->meter;
+	}
 	if ((r = build_session(m, opts, err, errlen)) < 0) {
 		objfs_close(m->objfs);
 		p->desc.mount_close(m->pmnt);

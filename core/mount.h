@@ -9,6 +9,7 @@
 #include "backend.h"
 #include "config.h"
 #include "inode.h"
+#include "fs_metered.h"
 
 struct fuse_session;
 
@@ -18,6 +19,7 @@ struct mount {
 	/* The fs-shaped operations the front end calls: the plugin's own for
 	 * filesystem-like plugins, the object layer's for object stores. */
 	const struct scopefs_fs_ops *ops;
+	struct fs_metered meter; /* ops and mnt counted, with metrics */
 	void *mnt;               /* what ops take: plugin mount or objfs */
 	void *pmnt;              /* the plugin's mount handle */
 	struct objfs *objfs;     /* object plugins only */

@@ -73,6 +73,25 @@ static const char *human(double bytes, char *buf, size_t len)
 	return buf;
 }
 
+/* Rows of calls, errors, bytes and mean latency; those never called are
+ * left out. */
+static void print_ops(FILE *f, const struct table *t, const char *what)
+{
+	fprintf(f, "%-32s %-8s %-12s %9s %7s %11s %8s\n", "MOUNT", "BACKEND",
+		what, "CALLS", "ERRORS", "BYTES", "MEAN ms");
+	for (int i = 0; i < t->n; i++) {
+		const struct row *r = &t->r[i];
+		char b[32];
+		if (!r->v[0])
+			continue;
+		fprintf(f, "%-32s %-8s %-12s %9.0f %7.0f %11s %8.1f\n", r->a,
+			r->c, r->b, r->v[0], r->v[1],
+			r->v[2] ? human(r->v[2], b, sizeof b) : "-",
+			r->v[3] * 1000 / r->v[0]);
+	}
+	fputc('\n', f);
+}
+
 void status_print(const char *text, FILE *f)
 {
 	/* ops: v = calls, errors, bytes, latency sum; mounts: v = hits,
@@ -81,10 +100,11 @@ void status_print(const char *text, FILE *f)
 	struct table *mounts = calloc(1, sizeof *mounts);
 	struct table *http = calloc(1, sizeof *http);
 	struct table *retries = calloc(1, sizeof *retries);
+	struct table *fsops = calloc(1, sizeof *fsops);
 	double started = 0;
 	char *copy = strdup(text), *save = NULL;
 
-	if (!ops || !mounts || !http || !retries || !copy)
+	if (!ops || !mounts || !http || !retries || !fsops || !copy)
 		goto out;
 	for (char *l = strtok_r(copy, "\n", &save); l;
 	     l = strtok_r(NULL, "\n", &save)) {
@@ -101,6 +121,14 @@ void status_print(const char *text, FILE *f)
 		label(l, "backend", be, sizeof be);
 		if (!strncmp(l, "scopefs_start_time_seconds ", 27)) {
 			started = v;
+		} else if (!strncmp(l, "scopefs_fs_requests_total{", 26)) {
+			r = row(fsops, m, op, be), k = 0;
+		} else if (!strncmp(l, "scopefs_fs_errors_total{", 24)) {
+			r = row(fsops, m, op, be), k = 1;
+		} else if (!strncmp(l, "scopefs_fs_bytes_total{", 23)) {
+			r = row(fsops, m, op, be), k = 2;
+		} else if (!strncmp(l, "scopefs_fs_latency_seconds_sum{", 31)) {
+			r = row(fsops, m, op, be), k = 3;
 		} else if (!strncmp(l, "scopefs_store_requests_total{", 29)) {
 			r = row(ops, m, op, be), k = 0;
 		} else if (!strncmp(l, "scopefs_store_errors_total{", 27)) {
@@ -137,19 +165,9 @@ void status_print(const char *text, FILE *f)
 		fprintf(f, "up %ldd %02ld:%02ld:%02ld\n\n", up / 86400,
 			up / 3600 % 24, up / 60 % 60, up % 60);
 	}
-	fprintf(f, "%-32s %-8s %-12s %9s %7s %11s %8s\n", "MOUNT", "BACKEND",
-		"STORE OP", "CALLS", "ERRORS", "BYTES", "MEAN ms");
-	for (int i = 0; i < ops->n; i++) {
-		struct row *r = &ops->r[i];
-		char b[32];
-		if (!r->v[0])
-			continue;
-		fprintf(f, "%-32s %-8s %-12s %9.0f %7.0f %11s %8.1f\n", r->a,
-			r->c, r->b, r->v[0], r->v[1],
-			r->v[2] ? human(r->v[2], b, sizeof b) : "-",
-			r->v[3] * 1000 / r->v[0]);
-	}
-	fprintf(f, "\n%-32s %-8s %9s %9s %6s %6s %21s\n", "MOUNT", "BACKEND",
+	print_ops(f, fsops, "MOUNT OP");
+	print_ops(f, ops, "STORE OP");
+	fprintf(f, "%-32s %-8s %9s %9s %6s %6s %21s\n", "MOUNT", "BACKEND",
 		"CACHE HIT", "MISS", "PARTS", "STAGED", "MEMORY USED/BUDGET");
 	for (int i = 0; i < mounts->n; i++) {
 		struct row *r = &mounts->r[i];
@@ -176,4 +194,5 @@ out:
 	free(mounts);
 	free(http);
 	free(retries);
+	free(fsops);
 }

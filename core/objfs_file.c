@@ -160,34 +160,65 @@ void ofile_set_etag(struct objfs *fs, const char *path, const char *etag)
 	ofile_put(fs, of);
 }
 
+/* Is OF's path FROM or below it?  (fs->lock or of->lock held) */
+static int under(const struct ofile *of, const char *from, size_t fl)
+{
+	return !of->unlinked && strncmp(of->path, from, fl) == 0 &&
+	       (of->path[fl] == '\0' || of->path[fl] == '/');
+}
+
+/* The open files at FROM or below it now answer to TO.  Their path is
+ * changed with of->lock and then fs->lock held, the order every other
+ * path takes the two (a job's reference is taken under of->lock), so
+ * the files are gathered first, each with a reference. */
 void ofiles_rename(struct objfs *fs, const char *from, const char *to)
 {
-	size_t fl = strlen(from);
+	size_t fl = strlen(from), n = 0, cap = 0;
+	struct ofile **v = NULL, *of;
 
 	pthread_mutex_lock(&fs->lock);
-	for (struct ofile *of = fs->files; of; of = of->next) {
-		char *np;
-		if (of->unlinked || strncmp(of->path, from, fl) != 0 ||
-		    (of->path[fl] != '\0' && of->path[fl] != '/'))
+	for (of = fs->files; of; of = of->next) {
+		if (!under(of, from, fl))
 			continue;
-		if (asprintf(&np, "%s%s", to, of->path + fl) < 0) {
+		if (n == cap) {
+			size_t c = cap ? cap * 2 : 8;
+			struct ofile **nv = realloc(v, c * sizeof *v);
+			if (!nv) {
+				/* cannot even list them: they upload nowhere */
+				of->failed = 1;
+				continue;
+			}
+			v = nv;
+			cap = c;
+		}
+		of->refs++;
+		v[n++] = of;
+	}
+	pthread_mutex_unlock(&fs->lock);
+	for (size_t i = 0; i < n; i++) {
+		char *np = NULL;
+
+		of = v[i];
+		pthread_mutex_lock(&of->lock);
+		pthread_mutex_lock(&fs->lock);
+		if (under(of, from, fl) &&
+		    asprintf(&np, "%s%s", to, of->path + fl) >= 0) {
+			free(of->path);
+			of->path = np;
+		} else if (under(of, from, fl)) {
 			/* Out of memory: under its old name it would upload
 			 * to a key that is no longer its own.  It uploads
 			 * nowhere, and its close fails with EIO. */
 			log_error("%s: '%s' moved while open and out of "
 				  "memory: its later changes are not stored",
 				  fs->p.label, of->path);
-			pthread_mutex_lock(&of->lock);
 			of->failed = 1;
-			ofile_unlock(of);
-			continue;
 		}
-		pthread_mutex_lock(&of->lock);
-		free(of->path);
-		of->path = np;
+		pthread_mutex_unlock(&fs->lock);
 		ofile_unlock(of);
+		ofile_put(fs, of);
 	}
-	pthread_mutex_unlock(&fs->lock);
+	free(v);
 }
 
 /* The name PATH is about to go (unlink, or a rename over it): its open

@@ -77,6 +77,12 @@ static const char *human(double bytes, char *buf, size_t len)
  * left out. */
 static void print_ops(FILE *f, const struct table *t, const char *what)
 {
+	int any = 0;
+
+	for (int i = 0; i < t->n; i++)
+		any |= t->r[i].v[0] > 0;
+	if (!any)
+		return;
 	fprintf(f, "%-32s %-8s %-12s %9s %7s %11s %8s\n", "MOUNT", "BACKEND",
 		what, "CALLS", "ERRORS", "BYTES", "MEAN ms");
 	for (int i = 0; i < t->n; i++) {
@@ -84,7 +90,7 @@ static void print_ops(FILE *f, const struct table *t, const char *what)
 		char b[32];
 		if (!r->v[0])
 			continue;
-		fprintf(f, "%-32s %-8s %-12s %9.0f %7.0f %11s %8.1f\n", r->a,
+		fprintf(f, "%-32s %-8s %-12s %9.0f %7.0f %11s %8.2f\n", r->a,
 			r->c, r->b, r->v[0], r->v[1],
 			r->v[2] ? human(r->v[2], b, sizeof b) : "-",
 			r->v[3] * 1000 / r->v[0]);
@@ -167,18 +173,24 @@ void status_print(const char *text, FILE *f)
 	}
 	print_ops(f, fsops, "MOUNT OP");
 	print_ops(f, ops, "STORE OP");
-	fprintf(f, "%-32s %-8s %9s %9s %6s %6s %21s\n", "MOUNT", "BACKEND",
-		"CACHE HIT", "MISS", "PARTS", "STAGED", "MEMORY USED/BUDGET");
-	for (int i = 0; i < mounts->n; i++) {
+	/* the object layer's state: only mounts that have one */
+	for (int i = 0, shown = 0; i < mounts->n; i++) {
 		struct row *r = &mounts->r[i];
 		char u[32], b[32], ub[80];
+		if (!r->v[5])
+			continue;
+		if (!shown++)
+			fprintf(f, "%-32s %-8s %9s %9s %6s %6s %21s\n", "MOUNT",
+				"BACKEND", "CACHE HIT", "MISS", "PARTS",
+				"STAGED", "MEMORY USED/BUDGET");
 		snprintf(ub, sizeof ub, "%s / %s", human(r->v[4], u, sizeof u),
 			 human(r->v[5], b, sizeof b));
 		fprintf(f, "%-32s %-8s %9.0f %9.0f %6.0f %6.0f %21s\n", r->a,
 			r->b, r->v[0], r->v[1], r->v[2], r->v[3], ub);
 	}
-	fprintf(f, "\n%-16s %-7s %-7s %10s %8s\n", "BACKEND", "METHOD",
-		"STATUS", "REQUESTS", "RETRIES");
+	if (http->n)
+		fprintf(f, "\n%-16s %-7s %-7s %10s %8s\n", "BACKEND",
+			"METHOD", "STATUS", "REQUESTS", "RETRIES");
 	for (int i = 0; i < http->n; i++) {
 		struct row *r = &http->r[i];
 		struct row *rt = row(retries, r->a, r->b, "");

@@ -375,8 +375,8 @@ static void now_ts(struct timespec *ts)
 static int put_marker(struct objfs *fs, const char *path,
 		      const struct stat *st)
 {
-	struct scopefs_object_meta meta[5];
-	char bufs[5][32], key[PATH_MAX];
+	struct scopefs_object_meta meta[META_N];
+	char bufs[META_N][32], key[PATH_MAX];
 	struct scopefs_object_attr a;
 	size_t n = meta_from_stat(st, meta, bufs);
 	int r;
@@ -563,9 +563,9 @@ static int o_symlink(void *mnt, const char *target, const char *path,
 		     const struct scopefs_caller *who, struct stat *st)
 {
 	struct objfs *fs = mnt;
-	struct scopefs_object_meta meta[5];
+	struct scopefs_object_meta meta[META_N];
 	struct scopefs_object_attr a;
-	char bufs[5][32];
+	char bufs[META_N][32];
 	size_t n;
 	int r;
 
@@ -802,9 +802,9 @@ static int set_attrs(struct objfs *fs, const char *path, void *fh,
 		     const void *arg)
 {
 	struct ofile *of = fh ? ((struct ofh *)fh)->of : NULL;
-	struct scopefs_object_meta meta[5];
+	struct scopefs_object_meta meta[META_N];
 	struct scopefs_object_attr a = {0};
-	char bufs[5][32], key[PATH_MAX];
+	char bufs[META_N][32], key[PATH_MAX];
 	struct stat st;
 	size_t n;
 	int r;

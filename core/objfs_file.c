@@ -485,9 +485,9 @@ int objfs_open_file(void *mnt, const char *path, int flags, void **fh)
  * unwritten costs nothing more; writes upload at close as usual. */
 static int create_in_store(struct objfs *fs, struct ofile *of)
 {
-	struct scopefs_object_meta meta[5];
+	struct scopefs_object_meta meta[META_N];
 	struct scopefs_object_attr a = { 0 };
-	char bufs[5][32];
+	char bufs[META_N][32];
 	size_t n = meta_from_stat(&of->st, meta, bufs);
 	int r;
 
@@ -541,15 +541,55 @@ int objfs_create(void *mnt, const char *path, int flags, mode_t mode,
 	return r;
 }
 
+/* A fifo, socket or device node: an empty object whose metadata holds
+ * its type and mode (and rdev), as s3fs stores them.  The kernel serves
+ * the node itself (a pipe, a bound socket, a device it may refuse with
+ * nodev); the store keeps that it exists and its attributes.  Made on
+ * the condition that no object has the name, where the store can. */
+static int make_special(struct objfs *fs, const char *path, mode_t mode,
+			dev_t rdev, const struct scopefs_caller *who,
+			struct stat *st)
+{
+	struct scopefs_object_meta meta[META_N];
+	struct scopefs_object_attr a = { 0 };
+	char bufs[META_N][32];
+	size_t n;
+	int r;
+
+	stat_from_object(fs, st, NULL, 0);
+	st->st_mode = mode;
+	st->st_rdev = S_ISCHR(mode) || S_ISBLK(mode) ? rdev : 0;
+	st->st_uid = who->uid;
+	st->st_gid = who->gid;
+	inherit_group(fs, path, st);
+	clock_gettime(CLOCK_REALTIME, &st->st_mtim);
+	st->st_atim = st->st_ctim = st->st_mtim;
+	n = meta_from_stat(st, meta, bufs);
+	if (fs->o->put_new && !fs->p.excl_local)
+		r = objfs_store_put_new(fs, path, "", 0, meta, n, &a);
+	else
+		r = objfs_store_put(fs, path, "", 0, meta, n, &a);
+	if (r == -EEXIST) {
+		cache_drop(&fs->cache, path);
+		return r;
+	}
+	if (r < 0)
+		return objfs_fail(fs, "put", path, r);
+	cache_put(&fs->cache, path, 1, st, a.etag, fs->p.ttl, 0);
+	return 0;
+}
+
 int objfs_mknod(void *mnt, const char *path, mode_t mode, dev_t rdev,
 		const struct scopefs_caller *who, struct stat *st)
 {
 	void *fh;
 	int r;
 
-	(void)rdev;
+	if (S_ISFIFO(mode) || S_ISSOCK(mode) || S_ISCHR(mode) ||
+	    S_ISBLK(mode))
+		return make_special(mnt, path, mode, rdev, who, st);
 	if (!S_ISREG(mode))
-		return -EPERM; /* objects cannot be devices or fifos */
+		return -EPERM;
 	r = objfs_create(mnt, path, O_WRONLY | O_EXCL, mode, who, &fh, st);
 	if (r == 0) {
 		r = objfs_flush(mnt, fh);

@@ -282,11 +282,15 @@ ssize_t ra_read(struct objfs *fs, struct ofile *of, char *buf, size_t len,
 void ra_drop(struct objfs *fs, struct ofile *of);
 
 /* objfs_meta.c: POSIX attributes <-> user metadata */
+/* The most pairs meta_from_stat gives: mode, uid, gid, mtime, ctime, and
+ * rdev for a device node. */
+#define META_N 6
 /* The most bytes of metadata meta_from_stat gives (keys and values):
- * 20 of keys, three 10-digit ids and two 30-character times. */
-#define META_MOST 110
+ * 24 of keys, three 10-digit ids, two 30-character times, a 20-digit
+ * device number. */
+#define META_MOST 134
 size_t meta_from_stat(const struct stat *st,
-		      struct scopefs_object_meta meta[5], char bufs[5][32]);
+		      struct scopefs_object_meta meta[META_N], char bufs[META_N][32]);
 void stat_from_object(struct objfs *fs, struct stat *st,
 		      const struct scopefs_object_attr *a, int dir);
 int meta_apply(void *ctx, const char *key, const char *value);

@@ -11,7 +11,7 @@
 #include "objfs_internal.h"
 
 size_t meta_from_stat(const struct stat *st,
-		      struct scopefs_object_meta meta[5], char bufs[5][32])
+		      struct scopefs_object_meta meta[META_N], char bufs[META_N][32])
 {
 	snprintf(bufs[0], 32, "%u", (unsigned)st->st_mode);
 	snprintf(bufs[1], 32, "%u", (unsigned)st->st_uid);
@@ -25,7 +25,12 @@ size_t meta_from_stat(const struct stat *st,
 	meta[2] = (struct scopefs_object_meta){"gid", bufs[2]};
 	meta[3] = (struct scopefs_object_meta){"mtime", bufs[3]};
 	meta[4] = (struct scopefs_object_meta){"ctime", bufs[4]};
-	return 5;
+	if (!S_ISCHR(st->st_mode) && !S_ISBLK(st->st_mode))
+		return 5;
+	/* s3fs's key for a device node's number */
+	snprintf(bufs[5], 32, "%llu", (unsigned long long)st->st_rdev);
+	meta[5] = (struct scopefs_object_meta){"rdev", bufs[5]};
+	return 6;
 }
 
 void stat_from_object(struct objfs *fs, struct stat *st,
@@ -63,6 +68,10 @@ int meta_apply(void *ctx, const char *key, const char *value)
 			if (S_ISDIR(st->st_mode) == S_ISDIR((mode_t)m))
 				st->st_mode = (mode_t)m;
 		}
+	} else if (strcmp(key, "rdev") == 0) {
+		unsigned long long v = strtoull(value, &end, 10);
+		if (!*end && end != value)
+			st->st_rdev = (dev_t)v;
 	} else if (strcmp(key, "uid") == 0) {
 		unsigned long v = strtoul(value, &end, 10);
 		if (!*end && end != value)
@@ -111,6 +120,7 @@ int head_stat(struct objfs *fs, const char *key, struct stat *st,
 		st->st_mode = meta.st_mode;
 		st->st_uid = meta.st_uid;
 		st->st_gid = meta.st_gid;
+		st->st_rdev = meta.st_rdev;
 		if (meta.st_mtim.tv_nsec != -1)
 			st->st_mtim = st->st_ctim = st->st_atim = meta.st_mtim;
 		/* no stored change time (an older scopefs, another tool):

@@ -65,8 +65,8 @@ static int submit_part(struct objfs *fs, struct ofile *of, char *buf,
 	struct part_job *pj;
 
 	if (!of->upload) {
-		struct scopefs_object_meta meta[5];
-		char bufs[5][32];
+		struct scopefs_object_meta meta[META_N];
+		char bufs[META_N][32];
 		size_t n = meta_from_stat(&of->st, meta, bufs);
 		int r;
 
@@ -204,8 +204,8 @@ void stream_abort(struct objfs *fs, struct ofile *of)
 static int put_whole(struct objfs *fs, struct ofile *of, const char *buf,
 		     size_t len, struct scopefs_object_attr *a)
 {
-	struct scopefs_object_meta meta[5];
-	char bufs[5][32];
+	struct scopefs_object_meta meta[META_N];
+	char bufs[META_N][32];
 	size_t n = meta_from_stat(&of->st, meta, bufs);
 	int r;
 
@@ -284,9 +284,9 @@ int stream_finish(struct objfs *fs, struct ofile *of)
  * file does not change once its attributes are read back from there. */
 int upload_settle_meta(struct objfs *fs, struct ofile *of)
 {
-	struct scopefs_object_meta meta[5];
+	struct scopefs_object_meta meta[META_N];
 	struct scopefs_object_attr a;
-	char bufs[5][32];
+	char bufs[META_N][32];
 	size_t n;
 	int r;
 

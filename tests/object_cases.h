@@ -627,6 +627,68 @@ MOUNT_TEST(objects, df_and_opendir_do_not_wait_for_a_stopped_server,
 		  "saw it %d times", files);
 }
 
+/* ---- special files ------------------------------------------------------ */
+
+MOUNT_TEST(objects, fifos_sockets_and_device_nodes_are_kept_with_their_type)
+{
+	need_object_backend();
+	const struct fx_mount m[] = { { "cluster_storage", "cluster", NULL } };
+	fx_start(NULL, m, 1);
+	struct stat st;
+
+	FX_OK(mkfifo(M("fifo"), 0640));
+	FX_OK(mknod(M("null"), S_IFCHR | 0600, makedev(1, 3)));
+	FX_OK(mknod(M("blk"), S_IFBLK | 0600, makedev(7, 0)));
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	FX_ASSERT(strlen(M("sock")) < sizeof un.sun_path, "path too long");
+	memcpy(un.sun_path, M("sock"), strlen(M("sock")) + 1);
+	FX_OK(bind(s, (struct sockaddr *)&un, sizeof un));
+	FX_ERRNO(mkfifo(M("fifo"), 0600), EEXIST);
+
+	/* the kernel serves the fifo: a pipe, through the mount's node */
+	int fd = FX_OK(open(M("fifo"), O_RDWR | O_NONBLOCK));
+	FX_EQ_INT(write(fd, "pipe", 4), 4);
+	char buf[8] = "";
+	FX_EQ_INT(read(fd, buf, sizeof buf), 4);
+	FX_EQ_MEM(buf, "pipe", 4);
+	close(fd);
+	/* and the socket listens and answers where it was bound */
+	FX_OK(listen(s, 1));
+	int c = socket(AF_UNIX, SOCK_STREAM, 0);
+	FX_OK(connect(c, (struct sockaddr *)&un, sizeof un));
+	close(c);
+	close(s);
+
+	FX_OK(chmod(M("fifo"), 0600));
+	FX_OK(rename(M("null"), M("null2")));
+	/* every attribute comes back from the store after a remount */
+	remount();
+	FX_OK(lstat(M("fifo"), &st));
+	FX_ASSERT(S_ISFIFO(st.st_mode), "fifo: mode 0%o", st.st_mode);
+	FX_EQ_MODE(st.st_mode & 07777, 0600);
+	FX_OK(lstat(M("null2"), &st));
+	FX_ASSERT(S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3),
+		  "null2: mode 0%o rdev %u:%u", st.st_mode, major(st.st_rdev),
+		  minor(st.st_rdev));
+	FX_ERRNO(lstat(M("null"), &st), ENOENT);
+	FX_OK(lstat(M("blk"), &st));
+	FX_ASSERT(S_ISBLK(st.st_mode) && st.st_rdev == makedev(7, 0),
+		  "blk: mode 0%o", st.st_mode);
+	FX_OK(lstat(M("sock"), &st));
+	FX_ASSERT(S_ISSOCK(st.st_mode), "sock: mode 0%o", st.st_mode);
+	/* a listing says the types too (find -type p reads d_type) */
+	char *out = NULL;
+	FX_EQ_INT(fx_sh(30, &out, "cd '%s' && find . -type p; find . -type c; "
+			"find . -type b; find . -type s", fx.mnt[0]), 0);
+	FX_EQ_STR(out, "./fifo\n./null2\n./blk\n./sock\n");
+	free(out);
+	for (const char *const *n = (const char *const[]){ "fifo", "null2",
+			"blk", "sock", NULL }; *n; n++)
+		FX_OK(unlink(M(*n)));
+	FX_ERRNO(lstat(M("fifo"), &st), ENOENT);
+}
+
 /* ---- metrics ------------------------------------------------------------ */
 
 /* GET /metrics from the daemon's unix socket SOCK; malloc'd body. */

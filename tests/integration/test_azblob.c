@@ -19,6 +19,7 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/sysmacros.h>
 #include <sys/un.h>
 #include "mount_fixture.h"
 

@@ -27,7 +27,9 @@ CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
             -fPIC -Iinclude -Icore $(PKG_CFLAGS)
 CPPFLAGS += -DSCOPEFS_VERSION='"$(VERSION)"' -DSCOPEFS_PLUGINDIR='"$(PLUGINDIR)"'
-LDLIBS   := $(PKG_LIBS) -ldl -lpthread
+# json-c: the --json reports of usage and gc (included as <json-c/...>,
+# so its header directory, which has a debug.h, stays off -I).
+LDLIBS   := $(PKG_LIBS) -ldl -lpthread -ljson-c
 ifneq ($(SAN),)
 CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS  += -fsanitize=address,undefined

@@ -20,6 +20,7 @@
 #include "mount.h"
 #include "status.h"
 #include "supervisor.h"
+#include "usage_cmd.h"
 
 #ifndef SCOPEFS_VERSION
 #define SCOPEFS_VERSION "unknown"
@@ -32,6 +33,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: scopefs mount [-f] [-d] [-o OPTIONS] [--only DIR] CONFIG\n"
 		"       scopefs check CONFIG\n"
+		"       scopefs usage CONFIG [--scope SCOPE] [--json]\n"
+		"       scopefs gc CONFIG [--scope SCOPE] --older-than DURATION [--yes]\n"
 		"       scopefs status CONFIG\n"
 		"       mount.scopefs CONFIG DIR [-o OPTIONS]   (mount(8)'s helper)\n"
 		"       scopefs --help | --version\n"
@@ -48,6 +51,10 @@ static void usage(FILE *f)
 		"          print the mount table without mounting\n"
 		"  status  the running daemon's metrics as tables (needs\n"
 		"          [scopefs] metrics = ADDR in CONFIG)\n"
+		"  usage   objects, bytes, oldest and newest per prefix of each\n"
+		"          scope, per workload for cluster (scopefs usage --help)\n"
+		"  gc      delete workloads' cluster storage not written for\n"
+		"          DURATION; a dry run without --yes (scopefs gc --help)\n"
 		"\n"
 		"Options:\n"
 		"  -f, --foreground   stay in the foreground, log to stderr\n"
@@ -352,6 +359,11 @@ int main(int argc, char **argv)
 		return EXIT_CONFIG;
 	}
 	const char *cmd = argv[optind++];
+	/* usage and gc parse options of their own (core/usage_cmd.c) */
+	if (strcmp(cmd, "usage") == 0)
+		return usage_main(argc - optind + 1, argv + optind - 1);
+	if (strcmp(cmd, "gc") == 0)
+		return gc_main(argc - optind + 1, argv + optind - 1);
 	while ((ch = getopt_long(argc, argv, "+hVfdo:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':

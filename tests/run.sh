@@ -19,7 +19,7 @@
 # uses s3, test_azblob azblob, test_gcs gcs, test_nfs nfs, test_faults
 # the three object stores), the suites that
 # run on any backend (BACKEND_SUITES, default: posix, differential,
-# permissions, programs, locks) run again on each backend in BACKEND_RUNS
+# permissions, programs, locks, usage) run again on each backend in BACKEND_RUNS
 # ("s3 azblob gcs nfs"; "" for none), named
 # BINARY@BACKEND: e.g. `tests/run.sh @s3` runs only those, and
 # `BACKEND_SUITES=test_programs tests/run.sh @azblob` real programs on
@@ -47,7 +47,7 @@ cd "$(dirname "$0")/.." || exit 2
 O=${O:-.}
 TEST_TIMEOUT=${TEST_TIMEOUT:-600}
 BACKEND_RUNS=${BACKEND_RUNS-s3 azblob gcs nfs}
-BACKEND_SUITES=${BACKEND_SUITES-"test_posix test_differential test_permissions test_programs test_locks"}
+BACKEND_SUITES=${BACKEND_SUITES-"test_posix test_differential test_permissions test_programs test_locks test_usage"}
 export SCOPEFS_REQUIRE_SERVERS=${SCOPEFS_REQUIRE_SERVERS:-1}
 out=$(cd "$O" && pwd) || { echo "run.sh: no directory $O" >&2; exit 2; }
 export SCOPEFS_PLUGIN_DIR="$out/plugins"

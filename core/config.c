@@ -22,7 +22,7 @@
 #include <strings.h>
 #include <scopefs/plugin.h> /* SCOPEFS_LOG_* */
 #include "config.h"
-#include "metrics_http.h"
+#include "metrics_addr.h"
 #include "scope.h"
 
 #define DEFAULT_CACHE_DIR "/var/cache/scopefs"

@@ -4,12 +4,7 @@
 #define SCOPEFS_METRICS_HTTP_H
 
 #include <stddef.h>
-#include <sys/socket.h>
-
-/* ADDR is "HOST:PORT" (an IPv4 address, [IPv6] or localhost) or
- * "unix:/absolute/path".  Fills SA; 0, or -EINVAL with a message. */
-int metrics_parse_addr(const char *addr, struct sockaddr_storage *sa,
-		       socklen_t *len, char *err, size_t errlen);
+#include "metrics_addr.h"
 
 /* Listen on ADDR: a non-blocking socket, or -errno with a message. */
 int metrics_listen(const char *addr, char *err, size_t errlen);

@@ -13,9 +13,9 @@ FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined \
 	-Iinclude -Icore -Iplugins/common -Iplugins/s3 -Iplugins/azblob \
 	-Iplugins/gcs $(PKG_CFLAGS) $(shell pkg-config --cflags libxml-2.0 2>/dev/null)
 
-FUZZ_config_SRCS := core/config.c core/scope.c
+FUZZ_config_SRCS := core/config.c core/scope.c core/metrics_addr.c
 FUZZ_config_LIBS := $(PKG_LIBS)
-FUZZ_scope_SRCS  := core/scope.c core/config.c # config_workload_name
+FUZZ_scope_SRCS  := core/scope.c core/config.c core/metrics_addr.c # config_workload_name
 FUZZ_scope_LIBS  := $(PKG_LIBS)
 FUZZ_objkey_SRCS := plugins/common/objkey.c plugins/common/strbuf.c
 FUZZ_s3_xml_SRCS := plugins/s3/s3_xml.c plugins/common/xml.c \

@@ -309,7 +309,10 @@ static void on_exit_of(struct supervisor *s, struct worker *w, int st)
 		if (!clean && (s->up || WIFSIGNALED(st)))
 			log_error("backend %s: its worker %d %s", w->backend,
 				  (int)w->pid, describe(st, how, sizeof how));
-		if (!s->up)
+		/* SIGTERM before every worker said it serves is a stop,
+		 * not a failed start, when the worker ends cleanly (its
+		 * mount may already be up and in use) */
+		if (!s->up && !(s->stopping && clean))
 			start_failed(s);
 		else if (!clean)
 			s->status = 1;
